@@ -1,0 +1,495 @@
+//! What templates see: serializable views of the model (docs/templates.md).
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use serde_json::Value;
+use tera::Context;
+
+use crate::lang::{self, Language};
+use crate::site::{link, page_count, paged_dir, Entry, Page, PageKind, Site, TaxonomyKind};
+use crate::units::UnitTree;
+
+#[derive(Serialize, Clone)]
+pub struct UnitRef {
+    pub id: String,
+    pub name: String,
+    pub short: Option<String>,
+    pub path: String,
+}
+
+#[derive(Serialize)]
+pub struct UnitNode {
+    pub id: String,
+    pub name: String,
+    pub short: Option<String>,
+    pub description: Option<String>,
+    pub path: String,
+    pub count: usize,
+    pub own_count: usize,
+    pub depth: usize,
+    pub children: Vec<UnitNode>,
+}
+
+#[derive(Serialize)]
+pub struct UnitPage {
+    #[serde(flatten)]
+    pub node: UnitNode,
+    pub ancestors: Vec<UnitRef>,
+}
+
+#[derive(Serialize, Clone)]
+pub struct TermRef {
+    pub name: String,
+    pub slug: String,
+    pub path: String,
+    pub count: usize,
+}
+
+#[derive(Serialize)]
+pub struct CoverRef {
+    pub src: String,
+    pub alt: String,
+}
+
+#[derive(Serialize)]
+pub struct Card {
+    pub title: String,
+    pub path: String,
+    pub date: String,
+    pub date_long: String,
+    pub date_short: String,
+    pub time: String,
+    pub unit: UnitRef,
+    pub kind: Option<TermRef>,
+    pub summary: String,
+    pub cover: Option<CoverRef>,
+}
+
+#[derive(Serialize)]
+pub struct Neighbour {
+    pub title: String,
+    pub path: String,
+    pub date_short: String,
+}
+
+#[derive(Serialize)]
+pub struct ReportUnit {
+    #[serde(flatten)]
+    pub unit: UnitRef,
+    pub ancestors: Vec<UnitRef>,
+}
+
+#[derive(Serialize)]
+pub struct ReportView<'a> {
+    pub title: &'a str,
+    pub path: String,
+    pub date: String,
+    pub date_long: String,
+    pub date_short: String,
+    pub time: String,
+    pub unit: ReportUnit,
+    pub kind: Option<TermRef>,
+    pub summary: &'a str,
+    pub cover: Option<CoverRef>,
+    pub content: &'a str,
+    pub authors: &'a [String],
+    pub credits: &'a [String],
+    pub source: Option<&'a str>,
+    pub location: Option<&'a str>,
+    pub attendees: Option<u64>,
+    pub documents: Vec<TermRef>,
+    pub tags: Vec<TermRef>,
+    pub extra: &'a Value,
+    pub previous: Option<Neighbour>,
+    pub next: Option<Neighbour>,
+}
+
+#[derive(Serialize)]
+pub struct PageLink {
+    pub number: usize,
+    pub path: String,
+    pub current: bool,
+}
+
+#[derive(Serialize)]
+pub struct Paginator {
+    pub current: usize,
+    pub total_pages: usize,
+    pub total_items: usize,
+    pub per_page: usize,
+    pub first: String,
+    pub last: String,
+    pub previous: Option<String>,
+    pub next: Option<String>,
+    pub pages: Vec<PageLink>,
+}
+
+#[derive(Serialize)]
+pub struct MonthView {
+    pub year: i32,
+    pub month: u32,
+    pub label: String,
+    pub count: usize,
+    pub path: String,
+}
+
+#[derive(Serialize)]
+pub struct YearView {
+    pub year: i32,
+    pub count: usize,
+    pub path: String,
+    pub months: Vec<MonthView>,
+}
+
+#[derive(Serialize)]
+pub struct Nav {
+    pub archive: String,
+    pub units: String,
+    pub tags: String,
+    pub documents: String,
+    pub kinds: String,
+}
+
+#[derive(Serialize)]
+pub struct SiteView {
+    pub report_count: usize,
+    pub feed: Option<String>,
+    pub search: Option<String>,
+    pub nav: Nav,
+    pub units: Vec<UnitNode>,
+    pub years: Vec<YearView>,
+}
+
+#[derive(Serialize)]
+pub struct PageView {
+    pub kind: &'static str,
+    pub title: String,
+    pub path: String,
+}
+
+#[derive(Serialize)]
+pub struct TaxonomyView {
+    pub kind: &'static str,
+    pub name: String,
+    pub path: String,
+}
+
+/// What every page shares, serialized once per build.
+pub struct Shared {
+    pub config: Value,
+    pub site: Value,
+    pub t: Value,
+    pub strings: BTreeMap<String, String>,
+    /// The list view of every report, by entry index.
+    pub cards: Vec<Value>,
+}
+
+impl Shared {
+    pub fn new(site: &Site) -> Shared {
+        let lang_key = match site.config.language {
+            Language::Vi => "vi",
+            Language::En => "en",
+        };
+        let mut strings = site.theme.strings.get("vi").cloned().unwrap_or_default();
+        if lang_key != "vi" {
+            strings.extend(site.theme.strings.get(lang_key).cloned().unwrap_or_default());
+        }
+        let cards = {
+            use rayon::prelude::*;
+            (0..site.entries.len())
+                .into_par_iter()
+                .map(|i| serde_json::to_value(card(site, i)).unwrap_or(Value::Null))
+                .collect()
+        };
+        Shared {
+            config: serde_json::to_value(&site.config).unwrap_or(Value::Null),
+            site: serde_json::to_value(site_view(site)).unwrap_or(Value::Null),
+            t: serde_json::to_value(&strings).unwrap_or(Value::Null),
+            strings,
+            cards,
+        }
+    }
+
+    fn tr(&self, key: &str, fallback: &str) -> String {
+        self.strings.get(key).cloned().unwrap_or_else(|| fallback.to_string())
+    }
+}
+
+fn lang_of(site: &Site) -> Language {
+    site.config.language
+}
+
+pub fn unit_ref(site: &Site, u: usize) -> UnitRef {
+    let unit = &site.units.units[u];
+    UnitRef {
+        id: unit.id.clone(),
+        name: unit.name.clone(),
+        short: unit.short.clone(),
+        path: link(&format!("don-vi/{}/", unit.id), site.config.pretty_links),
+    }
+}
+
+fn unit_node(site: &Site, tree: &UnitTree, u: usize, depth: usize, recurse: bool) -> UnitNode {
+    let unit = &tree.units[u];
+    UnitNode {
+        id: unit.id.clone(),
+        name: unit.name.clone(),
+        short: unit.short.clone(),
+        description: unit.description.clone(),
+        path: link(&format!("don-vi/{}/", unit.id), site.config.pretty_links),
+        count: site.unit_reports[u].len(),
+        own_count: site.unit_own_counts[u],
+        depth,
+        children: if recurse {
+            unit.children.iter().map(|&c| unit_node(site, tree, c, depth + 1, true)).collect()
+        } else {
+            Vec::new()
+        },
+    }
+}
+
+fn term_ref(site: &Site, kind: TaxonomyKind, t: usize) -> TermRef {
+    let tax = site.taxonomies.iter().find(|x| x.kind == kind).expect("all three taxonomies exist");
+    let term = &tax.terms[t];
+    TermRef {
+        name: term.name.clone(),
+        slug: term.slug.clone(),
+        path: link(&format!("{}/{}/", kind.dir(), term.slug), site.config.pretty_links),
+        count: term.reports.len(),
+    }
+}
+
+fn cover(e: &Entry) -> Option<CoverRef> {
+    let src = e.cover_src.clone()?;
+    let alt = e.report.cover.as_ref().map(|c| c.alt.clone()).unwrap_or_default();
+    Some(CoverRef { src, alt })
+}
+
+fn card(site: &Site, i: usize) -> Card {
+    let e = &site.entries[i];
+    let lang = lang_of(site);
+    let day = e.report.date.date_naive();
+    Card {
+        title: e.report.title.clone(),
+        path: link(&e.dir, site.config.pretty_links),
+        date: e.report.date.to_rfc3339(),
+        date_long: lang::date_long(day, lang),
+        date_short: lang::date_short(day, lang),
+        time: e.report.date.format("%H:%M").to_string(),
+        unit: unit_ref(site, e.report.unit),
+        kind: e.kind.map(|k| term_ref(site, TaxonomyKind::Kind, k)),
+        summary: e.summary.clone(),
+        cover: cover(e),
+    }
+}
+
+fn site_view(site: &Site) -> SiteView {
+    let pretty = site.config.pretty_links;
+    let lang = lang_of(site);
+    SiteView {
+        report_count: site.entries.len(),
+        feed: site.config.base_url.as_ref().map(|_| "feed.xml".to_string()),
+        search: site.config.search.then(|| link("tim-kiem/", pretty)),
+        nav: Nav {
+            archive: link("luu-tru/", pretty),
+            units: link("don-vi/", pretty),
+            tags: link("chu-de/", pretty),
+            documents: link("van-ban/", pretty),
+            kinds: link("loai/", pretty),
+        },
+        units: site.units.roots.iter().map(|&r| unit_node(site, &site.units, r, 0, true)).collect(),
+        years: site
+            .years
+            .iter()
+            .map(|y| YearView {
+                year: y.year,
+                count: y.reports.len(),
+                path: link(&format!("{}/", y.year), pretty),
+                months: y
+                    .months
+                    .iter()
+                    .map(|m| MonthView {
+                        year: y.year,
+                        month: m.month,
+                        label: lang::month_label(y.year, m.month, lang),
+                        count: m.reports.len(),
+                        path: link(&format!("{}/{:02}/", y.year, m.month), pretty),
+                    })
+                    .collect(),
+            })
+            .collect(),
+    }
+}
+
+fn paginator(site: &Site, base: &str, total: usize, current: usize) -> Paginator {
+    let per = site.config.paginate;
+    let pages = page_count(total, per);
+    let path = |n: usize| link(&paged_dir(base, n), site.config.pretty_links);
+    Paginator {
+        current,
+        total_pages: pages,
+        total_items: total,
+        per_page: per,
+        first: path(1),
+        last: path(pages),
+        previous: (current > 1).then(|| path(current - 1)),
+        next: (current < pages).then(|| path(current + 1)),
+        pages: (1..=pages)
+            .map(|n| PageLink {
+                number: n,
+                path: path(n),
+                current: n == current,
+            })
+            .collect(),
+    }
+}
+
+/// The cards of one page of a list.
+fn slice(shared: &Shared, list: &[usize], page: usize, per: usize) -> Vec<Value> {
+    list.iter().skip((page - 1) * per).take(per).map(|&i| shared.cards[i].clone()).collect()
+}
+
+fn all(shared: &Shared, list: &[usize]) -> Vec<Value> {
+    list.iter().map(|&i| shared.cards[i].clone()).collect()
+}
+
+fn report_view<'a>(site: &'a Site, i: usize) -> ReportView<'a> {
+    let e = &site.entries[i];
+    let pretty = site.config.pretty_links;
+    let lang = lang_of(site);
+    let day = e.report.date.date_naive();
+    let neighbour = |j: usize| {
+        let n = &site.entries[j];
+        Neighbour {
+            title: n.report.title.clone(),
+            path: link(&n.dir, pretty),
+            date_short: lang::date_short(n.report.date.date_naive(), lang),
+        }
+    };
+    ReportView {
+        title: &e.report.title,
+        path: link(&e.dir, pretty),
+        date: e.report.date.to_rfc3339(),
+        date_long: lang::date_long(day, lang),
+        date_short: lang::date_short(day, lang),
+        time: e.report.date.format("%H:%M").to_string(),
+        unit: ReportUnit {
+            unit: unit_ref(site, e.report.unit),
+            ancestors: site.units.units[e.report.unit].ancestors.iter().map(|&a| unit_ref(site, a)).collect(),
+        },
+        kind: e.kind.map(|k| term_ref(site, TaxonomyKind::Kind, k)),
+        summary: &e.summary,
+        cover: cover(e),
+        content: &e.html,
+        authors: &e.report.authors,
+        credits: &e.report.credits,
+        source: e.report.source_name.as_deref(),
+        location: e.report.location.as_deref(),
+        attendees: e.report.attendees,
+        documents: e.documents.iter().map(|&t| term_ref(site, TaxonomyKind::Document, t)).collect(),
+        tags: e.tags.iter().map(|&t| term_ref(site, TaxonomyKind::Tag, t)).collect(),
+        extra: &e.report.extra,
+        previous: (i + 1 < site.entries.len()).then(|| neighbour(i + 1)),
+        next: (i > 0).then(|| neighbour(i - 1)),
+    }
+}
+
+fn taxonomy_view(site: &Site, shared: &Shared, t: usize) -> TaxonomyView {
+    let kind = site.taxonomies[t].kind;
+    let (key, fallback) = match kind {
+        TaxonomyKind::Tag => ("tags", "Chủ đề"),
+        TaxonomyKind::Document => ("documents", "Văn bản"),
+        TaxonomyKind::Kind => ("kinds", "Loại hội nghị"),
+    };
+    TaxonomyView {
+        kind: kind.key(),
+        name: shared.tr(key, fallback),
+        path: link(&format!("{}/", kind.dir()), site.config.pretty_links),
+    }
+}
+
+/// The template and context of one page.
+pub fn page_context(site: &Site, shared: &Shared, page: &Page, root: &str) -> (&'static str, Context) {
+    let mut ctx = Context::new();
+    ctx.insert("config", &shared.config);
+    ctx.insert("site", &shared.site);
+    ctx.insert("t", &shared.t);
+    ctx.insert("lang", &site.config.language);
+    ctx.insert("root", root);
+    let per = site.config.paginate;
+    let pretty = site.config.pretty_links;
+    let lang = lang_of(site);
+    let own_path = link(page.file.strip_suffix("index.html").unwrap_or(&page.file), pretty);
+    let (template, kind, title): (&'static str, &'static str, String) = match &page.kind {
+        PageKind::Home { page: n } => {
+            let on_page: Vec<usize> = ((n - 1) * per..(n * per).min(site.entries.len())).collect();
+            ctx.insert("reports", &slice(shared, &on_page, 1, per));
+            ctx.insert("paginator", &paginator(site, "", site.entries.len(), *n));
+            ("index.html", "home", site.config.title.clone())
+        }
+        PageKind::Report(i) => {
+            ctx.insert("report", &report_view(site, *i));
+            ("report.html", "report", site.entries[*i].report.title.clone())
+        }
+        PageKind::Archive => ("archive.html", "archive", shared.tr("archive", "Lưu trữ")),
+        PageKind::Year(y) => {
+            let year = &site.years[*y];
+            let view = &shared.site["years"][*y];
+            ctx.insert("year", view);
+            ctx.insert("reports", &all(shared, &year.reports));
+            ("year.html", "year", year.year.to_string())
+        }
+        PageKind::Month(y, m) => {
+            let year = &site.years[*y];
+            let month = &year.months[*m];
+            ctx.insert("month", &shared.site["years"][*y]["months"][*m]);
+            ctx.insert("reports", &all(shared, &month.reports));
+            ("month.html", "month", lang::month_label(year.year, month.month, lang))
+        }
+        PageKind::Units => ("units.html", "units", shared.tr("units", "Đơn vị")),
+        PageKind::Unit { unit, page: n } => {
+            let u = &site.units.units[*unit];
+            let mut node = unit_node(site, &site.units, *unit, u.ancestors.len(), false);
+            node.children = u.children.iter().map(|&c| unit_node(site, &site.units, c, u.ancestors.len() + 1, false)).collect();
+            ctx.insert(
+                "unit",
+                &UnitPage {
+                    node,
+                    ancestors: u.ancestors.iter().map(|&a| unit_ref(site, a)).collect(),
+                },
+            );
+            let list = &site.unit_reports[*unit];
+            let has_feed = site.config.base_url.is_some() && !list.is_empty();
+            ctx.insert("feed", &has_feed.then(|| format!("don-vi/{}/feed.xml", u.id)));
+            ctx.insert("reports", &slice(shared, list, *n, per));
+            ctx.insert("paginator", &paginator(site, &format!("don-vi/{}/", u.id), list.len(), *n));
+            ("unit.html", "unit", u.name.clone())
+        }
+        PageKind::Terms(t) => {
+            let tax = &site.taxonomies[*t];
+            let view = taxonomy_view(site, shared, *t);
+            let title = view.name.clone();
+            ctx.insert("taxonomy", &view);
+            let terms: Vec<TermRef> = (0..tax.terms.len()).map(|i| term_ref(site, tax.kind, i)).collect();
+            ctx.insert("terms", &terms);
+            ("terms.html", "terms", title)
+        }
+        PageKind::Term { taxonomy, term, page: n } => {
+            let tax = &site.taxonomies[*taxonomy];
+            let tr = term_ref(site, tax.kind, *term);
+            let title = tr.name.clone();
+            ctx.insert("taxonomy", &taxonomy_view(site, shared, *taxonomy));
+            ctx.insert("term", &tr);
+            let list = &tax.terms[*term].reports;
+            ctx.insert("reports", &slice(shared, list, *n, per));
+            ctx.insert("paginator", &paginator(site, &format!("{}/{}/", tax.kind.dir(), tax.terms[*term].slug), list.len(), *n));
+            ("term.html", "term", title)
+        }
+        PageKind::Search => ("search.html", "search", shared.tr("search", "Tìm kiếm")),
+        PageKind::NotFound => ("404.html", "404", shared.tr("not_found_title", "Không tìm thấy trang")),
+    };
+    let path = if page.kind == PageKind::NotFound { "404.html".to_string() } else { own_path };
+    ctx.insert("page", &PageView { kind, title, path });
+    (template, ctx)
+}

@@ -1,0 +1,203 @@
+//! Machine-read outputs: Atom feeds, the sitemap and the search index.
+//!
+//! Written in code rather than templates: their format is fixed, and this way they are
+//! well-formed whatever the theme does. Only these use base_url.
+
+use std::fmt::Write;
+
+use serde::Serialize;
+
+use crate::lang;
+use crate::render::Rendered;
+use crate::site::{link, Site};
+
+/// How many of the newest reports a feed carries.
+const FEED_ENTRIES: usize = 20;
+
+pub fn xml_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            // Characters XML 1.0 forbids even escaped.
+            c if (c as u32) < 0x20 && !matches!(c, '\t' | '\n' | '\r') => {}
+            '\u{FFFE}' | '\u{FFFF}' => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// The site feed and one per unit with reports in its subtree.
+pub fn feeds(site: &Site, base: &str) -> Vec<Rendered> {
+    let all: Vec<usize> = (0..site.entries.len()).collect();
+    let mut out = vec![Rendered {
+        path: "feed.xml".into(),
+        bytes: feed(site, base, &site.config.title, "feed.xml", "", &all).into_bytes(),
+    }];
+    for (u, unit) in site.units.units.iter().enumerate() {
+        let list = &site.unit_reports[u];
+        if list.is_empty() {
+            continue;
+        }
+        let path = format!("don-vi/{}/feed.xml", unit.id);
+        let title = format!("{} – {}", unit.name, site.config.title);
+        let page = link(&format!("don-vi/{}/", unit.id), site.config.pretty_links);
+        out.push(Rendered {
+            bytes: feed(site, base, &title, &path, &page, list).into_bytes(),
+            path,
+        });
+    }
+    out
+}
+
+fn feed(site: &Site, base: &str, title: &str, self_path: &str, page: &str, list: &[usize]) -> String {
+    let lang = match site.config.language {
+        lang::Language::Vi => "vi",
+        lang::Language::En => "en",
+    };
+    let mut x = String::with_capacity(4096 + list.len().min(FEED_ENTRIES) * 8192);
+    let updated = list.first().map(|&i| site.entries[i].report.date.to_rfc3339()).unwrap_or_else(|| "1970-01-01T00:00:00+00:00".into());
+    let _ = write!(
+        x,
+        "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<feed xmlns=\"http://www.w3.org/2005/Atom\" xml:lang=\"{lang}\">\n<title>{}</title>\n",
+        xml_escape(title)
+    );
+    if let Some(d) = &site.config.description {
+        let _ = writeln!(x, "<subtitle>{}</subtitle>", xml_escape(d));
+    }
+    let _ = write!(
+        x,
+        "<link href=\"{b}{s}\" rel=\"self\" type=\"application/atom+xml\"/>\n<link href=\"{b}{p}\" rel=\"alternate\" type=\"text/html\"/>\n<updated>{updated}</updated>\n<id>{b}{s}</id>\n<generator>bantin</generator>\n",
+        b = xml_escape(base),
+        s = xml_escape(self_path),
+        p = xml_escape(page),
+    );
+    for &i in list.iter().take(FEED_ENTRIES) {
+        let e = &site.entries[i];
+        let url = format!("{base}{}", link(&e.dir, site.config.pretty_links));
+        let date = e.report.date.to_rfc3339();
+        let _ = write!(
+            x,
+            "<entry>\n<title>{}</title>\n<link href=\"{u}\" rel=\"alternate\" type=\"text/html\"/>\n<id>{u}</id>\n<published>{date}</published>\n<updated>{date}</updated>\n",
+            xml_escape(&e.report.title),
+            u = xml_escape(&url),
+        );
+        for author in &e.report.authors {
+            let _ = writeln!(x, "<author><name>{}</name></author>", xml_escape(author));
+        }
+        if e.report.authors.is_empty() {
+            let _ = writeln!(x, "<author><name>{}</name></author>", xml_escape(&site.units.units[e.report.unit].name));
+        }
+        let _ = writeln!(x, "<category term=\"{}\"/>", xml_escape(&site.units.units[e.report.unit].name));
+        if !e.summary.is_empty() {
+            let _ = writeln!(x, "<summary>{}</summary>", xml_escape(&e.summary));
+        }
+        // Links in the HTML are relative to the report's page: xml:base says where that is.
+        let _ = write!(
+            x,
+            "<content type=\"html\" xml:base=\"{}\">{}</content>\n</entry>\n",
+            xml_escape(&format!("{base}{}", e.dir)),
+            xml_escape(&e.html)
+        );
+    }
+    x.push_str("</feed>\n");
+    x
+}
+
+pub fn sitemap(site: &Site, base: &str) -> String {
+    let mut x = String::with_capacity(256 + site.pages.len() * 120);
+    x.push_str("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n");
+    for page in &site.pages {
+        if page.file == "404.html" {
+            continue;
+        }
+        let path = page.file.strip_suffix("index.html").unwrap_or(&page.file);
+        let _ = write!(x, "<url><loc>{}</loc>", xml_escape(&format!("{base}{}", link(path, site.config.pretty_links))));
+        if let crate::site::PageKind::Report(i) = page.kind {
+            let _ = write!(x, "<lastmod>{}</lastmod>", site.entries[i].report.date.date_naive());
+        }
+        x.push_str("</url>\n");
+    }
+    x.push_str("</urlset>\n");
+    x
+}
+
+#[derive(Serialize)]
+struct IndexEntry<'a> {
+    title: &'a str,
+    path: String,
+    date_short: String,
+    year: i32,
+    unit: &'a str,
+    /// Ids of the unit and every unit above it, for the unit filter.
+    units: Vec<&'a str>,
+    unit_path: String,
+    summary: &'a str,
+    text: String,
+}
+
+#[derive(Serialize)]
+struct IndexUnit<'a> {
+    id: &'a str,
+    name: &'a str,
+    depth: usize,
+}
+
+#[derive(Serialize)]
+struct Index<'a> {
+    reports: Vec<IndexEntry<'a>>,
+    units: Vec<IndexUnit<'a>>,
+}
+
+/// `tim-kiem/search-index.js`: a script, not JSON, so that it loads from file:// too.
+pub fn search_index(site: &Site) -> String {
+    let pretty = site.config.pretty_links;
+    let lang = site.config.language;
+    let reports = site
+        .entries
+        .iter()
+        .map(|e| {
+            let r = &e.report;
+            let unit = &site.units.units[r.unit];
+            let mut text = String::with_capacity(512);
+            for part in [r.title.as_str(), e.summary.as_str(), unit.name.as_str(), r.kind.as_deref().unwrap_or("")] {
+                text.push_str(part);
+                text.push(' ');
+            }
+            for part in r.authors.iter().chain(&r.documents).chain(&r.tags) {
+                text.push_str(part);
+                text.push(' ');
+            }
+            let mut units: Vec<&str> = unit.ancestors.iter().map(|&a| site.units.units[a].id.as_str()).collect();
+            units.push(&unit.id);
+            IndexEntry {
+                title: &r.title,
+                path: link(&e.dir, pretty),
+                date_short: lang::date_short(r.date.date_naive(), lang),
+                year: chrono::Datelike::year(&r.date),
+                unit: &unit.name,
+                units,
+                unit_path: link(&format!("don-vi/{}/", unit.id), pretty),
+                summary: &e.summary,
+                text: lang::fold(text.trim_end()),
+            }
+        })
+        .collect();
+    let units = site
+        .units
+        .preorder()
+        .into_iter()
+        .map(|u| IndexUnit {
+            id: &site.units.units[u].id,
+            name: &site.units.units[u].name,
+            depth: site.units.units[u].ancestors.len(),
+        })
+        .collect();
+    let json = serde_json::to_string(&Index { reports, units }).unwrap_or_else(|_| "{\"reports\":[],\"units\":[]}".into());
+    format!("window.bantinSearchIndex = {json};\n")
+}

@@ -1,0 +1,74 @@
+//! bantin: a static site generator for bulletins of meeting reports.
+//!
+//! One direction of data: [`load`] (bantin.toml, units.toml, content/, theme) →
+//! [`site`] (the model: every index and page) → [`render`] (Tera) → [`output`]
+//! (written whole or not at all).
+
+pub mod config;
+pub mod context;
+pub mod diag;
+pub mod feeds;
+pub mod lang;
+pub mod load;
+pub mod markdown;
+pub mod output;
+pub mod render;
+pub mod report;
+pub mod scaffold;
+pub mod site;
+pub mod theme;
+pub mod tomldoc;
+pub mod units;
+
+use std::path::Path;
+
+use diag::{Diagnostic, Diagnostics};
+pub use site::BuildOptions;
+
+/// What a successful build did.
+#[derive(Debug)]
+pub struct BuildSummary {
+    pub reports: usize,
+    pub pages: usize,
+    pub files: usize,
+    /// Warnings: printed, changing nothing else.
+    pub warnings: Diagnostics,
+}
+
+/// Loads, models and renders the site without writing anything.
+pub fn render_all(root: &Path, options: &BuildOptions) -> Result<(site::Site, Vec<render::Rendered>), Diagnostics> {
+    let source = load::load(root)?;
+    let site = site::Site::build(source, options)?;
+    let tera = render::load_templates(&site)?;
+    let pages = render::render_site(&site, &tera)?;
+    Ok((site, pages))
+}
+
+/// `bantin build`: the whole site into `out`, or nothing changed on any error.
+pub fn build(root: &Path, out: &Path, options: &BuildOptions) -> Result<BuildSummary, Diagnostics> {
+    output::check_out_dir(root, out).map_err(|d| Diagnostics(vec![d]))?;
+    let (site, pages) = render_all(root, options)?;
+    output::write_site(out, &pages, &site.files).map_err(|e| {
+        Diagnostics(vec![Diagnostic::error(out, format!("cannot write the output: {e}"))
+            .hint("check that the folder is writable and the disk has room; the previous output is unchanged")])
+    })?;
+    Ok(BuildSummary {
+        reports: site.entries.len(),
+        pages: pages.len(),
+        files: site.files.len(),
+        warnings: site.diagnostics,
+    })
+}
+
+/// `bantin check`: every problem `build` would meet, with dead links as errors.
+pub fn check(root: &Path, drafts: bool) -> Diagnostics {
+    let options = BuildOptions {
+        drafts,
+        base_url: None,
+        strict_links: true,
+    };
+    match render_all(root, &options) {
+        Ok((site, _)) => site.diagnostics,
+        Err(diags) => diags,
+    }
+}

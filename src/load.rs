@@ -1,0 +1,218 @@
+//! Loading a site from disk: bantin.toml, units.toml, content/, the theme.
+//!
+//! The only module (with `output`) that touches the file system; everything after it
+//! works on the plain data it returns.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use rayon::prelude::*;
+
+use crate::config::Config;
+use crate::diag::{Diagnostic, Diagnostics};
+use crate::report::Report;
+use crate::theme::Theme;
+use crate::units::UnitTree;
+
+/// A file under content/ that is not a report: copied to the output.
+#[derive(Clone, Debug)]
+pub struct Asset {
+    /// Relative to content/, '/'-separated.
+    pub source: String,
+    pub abs: PathBuf,
+    /// The bundle (`.../index.md`, relative to content/) whose folder holds the file.
+    pub owner: Option<String>,
+}
+
+pub struct SiteSource {
+    pub root: PathBuf,
+    pub config: Config,
+    pub units: UnitTree,
+    /// Every report that parsed, drafts included.
+    pub reports: Vec<Report>,
+    pub assets: Vec<Asset>,
+    pub theme: Theme,
+}
+
+/// Reads a text file as the contract wants: UTF-8, BOM dropped, CRLF made LF.
+pub fn read_text(abs: &Path, shown: &Path) -> Result<String, Diagnostic> {
+    let bytes = std::fs::read(abs).map_err(|e| Diagnostic::error(shown, format!("cannot read the file: {e}")))?;
+    text_from_bytes(bytes, shown)
+}
+
+pub fn text_from_bytes(bytes: Vec<u8>, shown: &Path) -> Result<String, Diagnostic> {
+    let mut text = match String::from_utf8(bytes) {
+        Ok(t) => t,
+        Err(e) => {
+            let bytes = e.as_bytes();
+            let at = e.utf8_error().valid_up_to();
+            let valid = std::str::from_utf8(&bytes[..at]).unwrap_or_default();
+            let (line, column, _) = crate::diag::locate(valid, at);
+            return Err(Diagnostic::error(shown, "the file is not UTF-8 text")
+                .at(line, column)
+                .hint("save it as UTF-8 (in most editors: Save with Encoding, UTF-8); old Vietnamese encodings like TCVN3 or VNI need converting first"));
+        }
+    };
+    if text.starts_with('\u{feff}') {
+        text.drain(..3);
+    }
+    if text.contains('\r') {
+        text = text.replace("\r\n", "\n");
+    }
+    Ok(text)
+}
+
+/// Loads everything; all problems found are returned together.
+pub fn load(root: &Path) -> Result<SiteSource, Diagnostics> {
+    let mut diags = Diagnostics::default();
+    let config_path = root.join("bantin.toml");
+    let config = if config_path.is_file() {
+        read_text(&config_path, Path::new("bantin.toml"))
+            .map_err(|d| vec![d])
+            .and_then(|text| Config::parse(&text, Path::new("bantin.toml")))
+            .map_err(|ds| diags.extend(ds))
+            .ok()
+    } else {
+        diags.push(
+            Diagnostic::error("bantin.toml", format!("there is no bantin.toml in {}", root.display()))
+                .hint("run bantin in the site's folder, name it with --root DIR, or make a new site with `bantin init DIR`"),
+        );
+        None
+    };
+    let units_path = root.join("units.toml");
+    let units = if units_path.is_file() {
+        read_text(&units_path, Path::new("units.toml"))
+            .map_err(|d| vec![d])
+            .and_then(|text| UnitTree::parse(&text, Path::new("units.toml")))
+            .map_err(|ds| diags.extend(ds))
+            .ok()
+    } else {
+        diags.push(
+            Diagnostic::error("units.toml", "there is no units.toml")
+                .hint("list the site's units in units.toml: [[unit]] with id = \"...\" and name = \"...\""),
+        );
+        None
+    };
+    let (Some(config), Some(units)) = (config, units) else {
+        diags.sort();
+        return Err(diags);
+    };
+
+    let theme = match Theme::load(root, &config.theme) {
+        Ok(theme) => Some(theme),
+        Err(ds) => {
+            diags.extend(ds);
+            None
+        }
+    };
+
+    let (markdown, assets) = walk_content(root, &mut diags);
+    let parsed: Vec<Result<Report, Vec<Diagnostic>>> = markdown
+        .par_iter()
+        .map(|(source, abs)| {
+            let shown = Path::new("content").join(source);
+            let text = read_text(abs, &shown).map_err(|d| vec![d])?;
+            crate::report::parse(&text, source, &shown, &config, &units)
+        })
+        .collect();
+    let mut reports = Vec::with_capacity(parsed.len());
+    for r in parsed {
+        match r {
+            Ok(report) => reports.push(report),
+            Err(ds) => diags.extend(ds),
+        }
+    }
+
+    match theme {
+        Some(theme) if !diags.has_errors() => Ok(SiteSource {
+            root: root.to_path_buf(),
+            config,
+            units,
+            reports,
+            assets,
+            theme,
+        }),
+        _ => {
+            diags.sort();
+            Err(diags)
+        }
+    }
+}
+
+/// Finds the reports (*.md) and other files under content/, skipping names that start
+/// with `_` or `.`. Sorted by path, so that everything after is deterministic.
+fn walk_content(root: &Path, diags: &mut Diagnostics) -> (Vec<(String, PathBuf)>, Vec<Asset>) {
+    let content = root.join("content");
+    let mut markdown = Vec::new();
+    let mut others = Vec::new();
+    if !content.is_dir() {
+        return (markdown, Vec::new());
+    }
+    let walker = walkdir::WalkDir::new(&content)
+        .follow_links(false)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_entry(|e| e.depth() == 0 || !e.file_name().to_str().is_some_and(|n| n.starts_with(['_', '.'])));
+    for entry in walker {
+        let entry = match entry {
+            Ok(e) => e,
+            Err(e) => {
+                let path = e.path().map(|p| crate::diag::display_path(root, p)).unwrap_or_else(|| "content".into());
+                diags.push(Diagnostic::error(path, format!("cannot read: {e}")));
+                continue;
+            }
+        };
+        let rel = entry.path().strip_prefix(&content).unwrap_or(entry.path());
+        let Some(source) = rel.to_str().map(|s| s.replace('\\', "/")) else {
+            diags.push(
+                Diagnostic::error(Path::new("content").join(rel), "the file name is not valid Unicode")
+                    .hint("rename the file with UTF-8 letters"),
+            );
+            continue;
+        };
+        let file_type = entry.file_type();
+        if file_type.is_symlink() {
+            // A link could point anywhere on the machine; only the site's own files are read.
+            diags.push(
+                Diagnostic::error(Path::new("content").join(rel), "symbolic links are not followed under content/")
+                    .hint("copy the file into content/ instead of linking to it"),
+            );
+            continue;
+        }
+        if !file_type.is_file() {
+            continue;
+        }
+        if source.ends_with(".md") {
+            markdown.push((source, entry.path().to_path_buf()));
+        } else {
+            others.push((source, entry.path().to_path_buf()));
+        }
+    }
+    // A bundle owns the files of its folder and of its subfolders, up to the next bundle.
+    let bundles: BTreeMap<&str, &str> = markdown
+        .iter()
+        .filter_map(|(s, _)| {
+            if s == "index.md" {
+                None // content/index.md would own every file of the site
+            } else {
+                s.strip_suffix("/index.md").map(|dir| (dir, s.as_str()))
+            }
+        })
+        .collect();
+    let assets = others
+        .into_iter()
+        .map(|(source, abs)| {
+            let mut owner = None;
+            let mut dir = source.as_str();
+            while let Some(i) = dir.rfind('/') {
+                dir = &dir[..i];
+                if let Some(bundle) = bundles.get(dir) {
+                    owner = Some(bundle.to_string());
+                    break;
+                }
+            }
+            Asset { source, abs, owner }
+        })
+        .collect();
+    (markdown, assets)
+}

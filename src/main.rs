@@ -1,0 +1,141 @@
+//! The command line: parses arguments, calls the library, prints what happened.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Instant;
+
+use bantin::diag::Diagnostics;
+use bantin::BuildOptions;
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(name = "bantin", version, about = "Static bulletin sites from Markdown meeting reports")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Build the site into the output folder (public/ by default).
+    Build {
+        /// The site's folder.
+        #[arg(long, default_value = ".")]
+        root: PathBuf,
+        /// The output folder; default: public/ inside the root.
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Also build reports marked `draft = true`.
+        #[arg(long)]
+        drafts: bool,
+        /// The address the site is published at (for feeds and the sitemap).
+        #[arg(long)]
+        base_url: Option<String>,
+    },
+    /// Check everything a build would, writing nothing; exit 1 on any error.
+    Check {
+        #[arg(long, default_value = ".")]
+        root: PathBuf,
+        /// Also check reports marked `draft = true`.
+        #[arg(long)]
+        drafts: bool,
+    },
+    /// Start a new site in DIR.
+    Init { dir: PathBuf },
+    /// Write a new report at content/YYYY/MM/SLUG.md.
+    New {
+        title: String,
+        /// The id of the report's unit in units.toml.
+        #[arg(long)]
+        unit: String,
+        /// Its date: 2023-09-13 or 2023-09-13T14:00:00+07:00 (default: now).
+        #[arg(long)]
+        date: Option<String>,
+        #[arg(long, default_value = ".")]
+        root: PathBuf,
+    },
+}
+
+fn print(diags: &Diagnostics) {
+    for d in &diags.0 {
+        eprintln!("{d}\n");
+    }
+}
+
+fn report_failure(diags: &Diagnostics) -> ExitCode {
+    print(diags);
+    let errors = diags.errors().count();
+    eprintln!("{errors} error{} found; nothing was written.", if errors == 1 { "" } else { "s" });
+    ExitCode::FAILURE
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Build { root, out, drafts, base_url } => {
+            let started = Instant::now();
+            let base_url = match base_url.as_deref().map(bantin::config::base_url_from_cli).transpose() {
+                Ok(url) => url,
+                Err(message) => {
+                    eprintln!("error: {message}");
+                    return ExitCode::FAILURE;
+                }
+            };
+            let out = out.unwrap_or_else(|| root.join("public"));
+            let options = BuildOptions {
+                drafts,
+                base_url,
+                strict_links: false,
+            };
+            match bantin::build(&root, &out, &options) {
+                Ok(summary) => {
+                    print(&summary.warnings);
+                    println!(
+                        "Built {} reports: {} pages and {} files into {} in {} ms.",
+                        summary.reports,
+                        summary.pages,
+                        summary.files,
+                        shown(&out),
+                        started.elapsed().as_millis()
+                    );
+                    ExitCode::SUCCESS
+                }
+                Err(diags) => report_failure(&diags),
+            }
+        }
+        Command::Check { root, drafts } => {
+            let diags = bantin::check(&root, drafts);
+            print(&diags);
+            let errors = diags.errors().count();
+            let warnings = diags.warnings().count();
+            if errors > 0 {
+                eprintln!("{errors} error(s), {warnings} warning(s).");
+                ExitCode::FAILURE
+            } else {
+                println!("No errors ({warnings} warning(s)).");
+                ExitCode::SUCCESS
+            }
+        }
+        Command::Init { dir } => match bantin::scaffold::init(&dir) {
+            Ok(files) => {
+                for f in files {
+                    println!("created {}", f.display());
+                }
+                println!("Build it with: bantin build --root {}", dir.display());
+                ExitCode::SUCCESS
+            }
+            Err(d) => report_failure(&Diagnostics(vec![d])),
+        },
+        Command::New { title, unit, date, root } => match bantin::scaffold::new_report(&root, &title, &unit, date.as_deref()) {
+            Ok(path) => {
+                println!("created {}", root.join(path).display());
+                ExitCode::SUCCESS
+            }
+            Err(diags) => report_failure(&Diagnostics(diags)),
+        },
+    }
+}
+
+fn shown(p: &Path) -> String {
+    p.display().to_string()
+}

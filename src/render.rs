@@ -1,0 +1,169 @@
+//! Rendering the model through Tera: every page, feed and redirect as bytes.
+//!
+//! Template contexts are built from the serializable structs of `context`; data that is
+//! the same on every page (`config`, `site`, `t`) is serialized once.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+
+use rayon::prelude::*;
+use serde_json::Value;
+use tera::Tera;
+
+use crate::context::{self, Shared};
+use crate::diag::{Diagnostic, Diagnostics};
+use crate::site::{link, Page, Site};
+
+/// A file of the output and its bytes.
+pub struct Rendered {
+    pub path: String,
+    pub bytes: Vec<u8>,
+}
+
+/// Loads the templates once; every error in them is reported, each naming its template.
+pub fn load_templates(site: &Site) -> Result<Tera, Diagnostics> {
+    let mut tera = Tera::default();
+    let mut diags = Diagnostics::default();
+    let shown: HashMap<&str, &PathBuf> = site.theme.templates.values().map(|t| (t.name.as_str(), &t.shown)).collect();
+    // Parse each template alone first, so that every broken one is named.
+    for t in site.theme.templates.values() {
+        if let Err(e) = tera::Template::new(&t.name, None, &t.text) {
+            diags.push(template_error(&t.shown, &e));
+        }
+    }
+    if !diags.is_empty() {
+        return Err(diags);
+    }
+    let all = site.theme.templates.values().map(|t| (t.name.as_str(), t.text.as_str()));
+    if let Err(e) = tera.add_raw_templates(all) {
+        let name = error_template(&e);
+        let file = name.and_then(|n| shown.get(n.as_str()).map(|p| p.to_path_buf())).unwrap_or_else(|| "templates".into());
+        diags.push(template_error(&file, &e));
+        return Err(diags);
+    }
+    for name in crate::theme::REQUIRED_TEMPLATES {
+        if !site.theme.templates.contains_key(*name) {
+            diags.push(Diagnostic::error(format!("templates/{name}"), "this template is missing").hint("every theme needs it; copy it from the built-in theme (bantin init makes one)"));
+        }
+    }
+    if !diags.is_empty() {
+        return Err(diags);
+    }
+    tera.register_filter("rel", rel_filter);
+    Ok(tera)
+}
+
+/// `{{ src | rel(root=root) }}`: the root prefix for a path inside the site, nothing for a URL.
+fn rel_filter(value: &Value, args: &HashMap<String, Value>) -> tera::Result<Value> {
+    let s = value.as_str().unwrap_or_default();
+    if crate::site::is_external(s) || s.starts_with('#') {
+        return Ok(Value::String(s.to_string()));
+    }
+    let root = args.get("root").and_then(Value::as_str).unwrap_or("");
+    Ok(Value::String(format!("{root}{s}")))
+}
+
+fn error_template(e: &tera::Error) -> Option<String> {
+    let text = e.to_string();
+    let start = text.find('\'')? + 1;
+    let end = start + text[start..].find('\'')?;
+    Some(text[start..end].to_string())
+}
+
+/// A Tera error with its chain: the template's line and column are in the causes.
+fn template_error(file: &std::path::Path, e: &tera::Error) -> Diagnostic {
+    let mut message = e.to_string();
+    let mut source = std::error::Error::source(e);
+    while let Some(cause) = source {
+        message.push_str("\n  ");
+        message.push_str(&cause.to_string().replace('\n', "\n  "));
+        source = cause.source();
+    }
+    let line = message
+        .split("-->")
+        .nth(1)
+        .and_then(|rest| rest.trim_start().split(':').next())
+        .and_then(|n| n.trim().parse::<usize>().ok());
+    let mut d = Diagnostic::error(file, message).hint("fix the template syntax (Tera: {{ value }}, {% if %}...{% endif %}, {% for %}...{% endfor %})");
+    if let Some(line) = line {
+        d = d.at_line(line);
+    }
+    d
+}
+
+/// "./" for a file at the root, "../" per folder otherwise.
+pub fn root_of(file: &str) -> String {
+    let depth = file.matches('/').count();
+    if depth == 0 {
+        "./".to_string()
+    } else {
+        "../".repeat(depth)
+    }
+}
+
+/// Renders every page of the site, in parallel, plus feeds, sitemap, search index and
+/// alias redirects. Sorted by path.
+pub fn render_site(site: &Site, tera: &Tera) -> Result<Vec<Rendered>, Diagnostics> {
+    let shared = Shared::new(site);
+    let results: Vec<Result<Rendered, Diagnostic>> = site.pages.par_iter().map(|page| render_page(site, tera, &shared, page)).collect();
+    let mut diags = Diagnostics::default();
+    let mut out = Vec::with_capacity(results.len() + site.aliases.len() + 3);
+    for r in results {
+        match r {
+            Ok(p) => out.push(p),
+            Err(d) => diags.push(d),
+        }
+    }
+    if !diags.is_empty() {
+        diags.sort();
+        return Err(diags);
+    }
+    for (path, report) in &site.aliases {
+        out.push(Rendered {
+            path: path.clone(),
+            bytes: redirect_page(path, &link(&site.entries[*report].dir, site.config.pretty_links)).into_bytes(),
+        });
+    }
+    if site.config.search {
+        out.push(Rendered {
+            path: "tim-kiem/search-index.js".into(),
+            bytes: crate::feeds::search_index(site).into_bytes(),
+        });
+    }
+    if let Some(base) = &site.config.base_url {
+        out.extend(crate::feeds::feeds(site, base));
+        out.push(Rendered {
+            path: "sitemap.xml".into(),
+            bytes: crate::feeds::sitemap(site, base).into_bytes(),
+        });
+    }
+    out.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(out)
+}
+
+fn render_page(site: &Site, tera: &Tera, shared: &Shared, page: &Page) -> Result<Rendered, Diagnostic> {
+    let root = root_of(&page.file);
+    let (template, ctx) = context::page_context(site, shared, page, &root);
+    let html = tera.render(template, &ctx).map_err(|e| {
+        let file = site.theme.templates.get(template).map(|t| t.shown.clone()).unwrap_or_else(|| template.into());
+        let mut d = template_error(&file, &e);
+        d.message = format!("rendering {}: {}", page.file, d.message);
+        d
+    })?;
+    Ok(Rendered {
+        path: page.file.clone(),
+        bytes: html.into_bytes(),
+    })
+}
+
+/// An alias: a page that sends the reader on, with and without JavaScript or meta refresh.
+fn redirect_page(alias: &str, target_from_root: &str) -> String {
+    let href = format!("{}{}", root_of(alias), target_from_root);
+    let href = tera::escape_html(&href);
+    format!(
+        "<!doctype html>\n<html><head><meta charset=\"utf-8\"><title>…</title>\
+<link rel=\"canonical\" href=\"{href}\"><meta http-equiv=\"refresh\" content=\"0; url={href}\">\
+<meta name=\"robots\" content=\"noindex\"></head>\
+<body><p><a href=\"{href}\">{href}</a></p></body></html>\n"
+    )
+}

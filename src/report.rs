@@ -1,0 +1,372 @@
+//! A report: TOML front matter between `+++` lines, then Markdown.
+//!
+//! This module reads one file into a [`Report`] and knows nothing of the other reports;
+//! `site` puts them together.
+
+use std::path::Path;
+
+use chrono::{DateTime, FixedOffset, NaiveDate, NaiveTime, TimeZone};
+use toml::de::DeValue;
+
+use crate::config::Config;
+use crate::diag::Diagnostic;
+use crate::tomldoc::{Table, TomlDoc};
+use crate::units::UnitTree;
+
+#[derive(Clone, Debug)]
+pub struct Report {
+    /// Path of the file relative to content/, '/'-separated: how links name it.
+    pub source: String,
+    /// Path of the file relative to the site root, for messages.
+    pub file: std::path::PathBuf,
+    /// True for a folder's `index.md`, which owns the folder's other files.
+    pub bundle: bool,
+    pub title: String,
+    /// In the site's timezone.
+    pub date: DateTime<FixedOffset>,
+    pub unit: usize,
+    pub kind: Option<String>,
+    pub summary: Option<String>,
+    pub authors: Vec<String>,
+    pub credits: Vec<String>,
+    pub source_name: Option<String>,
+    pub location: Option<String>,
+    pub attendees: Option<u64>,
+    pub documents: Vec<String>,
+    pub tags: Vec<String>,
+    pub cover: Option<Cover>,
+    pub draft: bool,
+    /// The slug: from `slug` if given, else from the title. Never empty, `[a-z0-9-]+`.
+    pub slug: String,
+    /// Output paths of the redirect pages, relative to the output root, with the line
+    /// each alias is written on.
+    pub aliases: Vec<(String, usize)>,
+    pub extra: serde_json::Value,
+    /// The Markdown after the front matter.
+    pub body: String,
+    /// Line of the file on which `body` starts.
+    pub body_line: usize,
+}
+
+#[derive(Clone, Debug)]
+pub struct Cover {
+    pub src: String,
+    pub alt: String,
+    pub line: usize,
+}
+
+const KEYS: &[&str] = &[
+    "title",
+    "date",
+    "unit",
+    "kind",
+    "summary",
+    "authors",
+    "credits",
+    "source",
+    "location",
+    "attendees",
+    "documents",
+    "tags",
+    "cover",
+    "draft",
+    "slug",
+    "aliases",
+    "extra",
+];
+
+const DATE_HINT: &str = "dates look like 2023-09-13 or 2023-09-13T14:00:00+07:00, without quotes";
+
+/// Splits `text` (LF line endings, no BOM) into front matter and body, with the line
+/// the body starts on.
+fn split_front_matter<'t>(text: &'t str, file: &Path) -> Result<(&'t str, &'t str, usize), Diagnostic> {
+    let first = text.lines().next().unwrap_or("");
+    if first.trim_end() != "+++" {
+        let hint = if first.trim_end() == "---" {
+            "bantin front matter is TOML between two +++ lines, not YAML between ---"
+        } else {
+            "start the file with a line +++, then the keys (title = \"...\", date = ..., unit = \"...\"), then another line +++"
+        };
+        return Err(Diagnostic::error(file, "the report has no front matter")
+            .at(1, 1)
+            .hint(hint));
+    }
+    let start = text.find('\n').map_or(text.len(), |i| i + 1);
+    let mut offset = start;
+    let mut line = 2;
+    for l in text[start..].split_inclusive('\n') {
+        if l.trim_end() == "+++" {
+            let body_start = offset + l.len();
+            return Ok((&text[start..offset], &text[body_start..], line + 1));
+        }
+        offset += l.len();
+        line += 1;
+    }
+    Err(Diagnostic::error(file, "the front matter is never closed")
+        .at(1, 1)
+        .hint("add a line +++ after the last front matter key, before the text of the report"))
+}
+
+/// Reads one report. `text` has LF line endings and no BOM; `file` is for messages.
+pub fn parse(text: &str, source: &str, file: &Path, config: &Config, units: &UnitTree) -> Result<Report, Vec<Diagnostic>> {
+    let (front, body, body_line) = split_front_matter(text, file).map_err(|d| vec![d])?;
+    let mut doc = TomlDoc::new(front, file, 2);
+    let Some(table) = doc.parse() else {
+        return Err(doc.diagnostics);
+    };
+    doc.check_keys(&table, KEYS, "front matter");
+
+    let title = doc.string(&table, "title");
+    let title = match title {
+        Some(t) if t.get_ref().trim().is_empty() => {
+            doc.error(t.span(), "the title is empty", "write the report's title between the quotes");
+            None
+        }
+        Some(t) => Some(t.into_inner().trim().to_string()),
+        None => {
+            if !table.contains_key("title") {
+                doc.error_whole(1, "the report has no `title`", "add a line like: title = \"Hội nghị sơ kết ...\"");
+            }
+            None
+        }
+    };
+    let date = read_date(&mut doc, &table, config.offset);
+    let unit = match doc.string(&table, "unit") {
+        Some(id) => match units.get(id.get_ref()) {
+            Some(u) => Some(u),
+            None => {
+                let hint = match units.suggest(id.get_ref()) {
+                    Some(close) => format!("did you mean `{close}`?"),
+                    None => "use the id of a [[unit]] in units.toml".to_string(),
+                };
+                doc.error(id.span(), format!("unit `{}` is not in units.toml", id.get_ref()), hint);
+                None
+            }
+        },
+        None => {
+            if !table.contains_key("unit") {
+                doc.error_whole(1, "the report has no `unit`", "add a line like: unit = \"huyen-uy-cang-long\" (an id from units.toml)");
+            }
+            None
+        }
+    };
+    let opt = |doc: &mut TomlDoc, key| doc.string(&table, key).map(|s| s.into_inner().trim().to_string()).filter(|s| !s.is_empty());
+    let kind = opt(&mut doc, "kind");
+    let summary = opt(&mut doc, "summary");
+    let source_name = opt(&mut doc, "source");
+    let location = opt(&mut doc, "location");
+    let list = |doc: &mut TomlDoc, key| -> Vec<String> {
+        doc.strings(&table, key)
+            .into_iter()
+            .map(|s| s.into_inner().trim().to_string())
+            .filter(|s| !s.is_empty())
+            .collect()
+    };
+    let authors = list(&mut doc, "authors");
+    let credits = list(&mut doc, "credits");
+    let documents = terms(&mut doc, &table, "documents");
+    let tags = terms(&mut doc, &table, "tags");
+    let attendees = doc.integer(&table, "attendees", 0).map(|n| n as u64);
+    let draft = doc.bool(&table, "draft").unwrap_or(false);
+    let cover = read_cover(&mut doc, &table);
+    let slug = read_slug(&mut doc, &table, title.as_deref());
+    let aliases = read_aliases(&mut doc, &table);
+    let extra = doc
+        .table(&table, "extra")
+        .map(crate::tomldoc::table_to_json)
+        .unwrap_or_else(|| serde_json::Value::Object(Default::default()));
+
+    match (title, date, unit, slug) {
+        (Some(title), Some(date), Some(unit), Some(slug)) if doc.diagnostics.is_empty() => Ok(Report {
+            source: source.to_string(),
+            file: file.to_path_buf(),
+            bundle: source == "index.md" || source.ends_with("/index.md"),
+            title,
+            date,
+            unit,
+            kind,
+            summary,
+            authors,
+            credits,
+            source_name,
+            location,
+            attendees,
+            documents,
+            tags,
+            cover,
+            draft,
+            slug,
+            aliases,
+            extra,
+            body: crate::lang::nfc(body),
+            body_line,
+        }),
+        _ => Err(doc.diagnostics),
+    }
+}
+
+/// Tags and documents: terms whose slugs must not be empty, since they name a page.
+fn terms(doc: &mut TomlDoc, table: &Table, key: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for s in doc.strings(table, key) {
+        let name = s.get_ref().trim();
+        if name.is_empty() {
+            continue;
+        }
+        if crate::lang::slugify(name).is_empty() {
+            doc.error(s.span(), format!("`{name}` has no letters or digits to name its page"), "write it with at least one letter or digit");
+            continue;
+        }
+        if !out.iter().any(|o| o == name) {
+            out.push(name.to_string());
+        }
+    }
+    out
+}
+
+fn read_date(doc: &mut TomlDoc, table: &Table, site: FixedOffset) -> Option<DateTime<FixedOffset>> {
+    let Some(value) = table.get("date") else {
+        doc.error_whole(1, "the report has no `date`", "add a line like: date = 2023-09-13T14:00:00+07:00");
+        return None;
+    };
+    let dt = match value.get_ref() {
+        DeValue::Datetime(dt) => dt,
+        DeValue::String(s) => {
+            let hint = if s.trim().parse::<toml::value::Datetime>().is_ok_and(|d| d.date.is_some()) {
+                format!("remove the quotes: date = {s}")
+            } else {
+                DATE_HINT.to_string()
+            };
+            doc.error(value.span(), format!("`date` must be a date, not the string \"{s}\""), hint);
+            return None;
+        }
+        other => {
+            doc.type_error("date", value, other, "a date", "date = 2023-09-13T14:00:00+07:00");
+            return None;
+        }
+    };
+    let Some(d) = dt.date else {
+        doc.error(value.span(), "`date` has a time but no day", DATE_HINT);
+        return None;
+    };
+    let Some(day) = NaiveDate::from_ymd_opt(d.year as i32, d.month as u32, d.day as u32) else {
+        doc.error(value.span(), format!("{dt} is not a day of the calendar"), DATE_HINT);
+        return None;
+    };
+    let time = dt
+        .time
+        .and_then(|t| NaiveTime::from_hms_nano_opt(t.hour as u32, t.minute as u32, t.second.unwrap_or(0) as u32, t.nanosecond.unwrap_or(0)))
+        .unwrap_or(NaiveTime::MIN);
+    let naive = day.and_time(time);
+    let offset = match dt.offset {
+        None => site,
+        Some(toml::value::Offset::Z) => FixedOffset::east_opt(0)?,
+        Some(toml::value::Offset::Custom { minutes }) => match FixedOffset::east_opt(minutes as i32 * 60) {
+            Some(o) => o,
+            None => {
+                doc.error(value.span(), "the date's UTC offset is out of range", DATE_HINT);
+                return None;
+            }
+        },
+    };
+    let local = offset.from_local_datetime(&naive).single()?;
+    Some(local.with_timezone(&site))
+}
+
+fn read_cover(doc: &mut TomlDoc, table: &Table) -> Option<Cover> {
+    let value = table.get("cover")?;
+    let example = "cover = { src = \"quang-canh.jpg\", alt = \"Quang cảnh hội nghị\" }";
+    let DeValue::Table(t) = value.get_ref() else {
+        doc.type_error("cover", value, value.get_ref(), "a table", example);
+        return None;
+    };
+    doc.check_keys(t, &["src", "alt"], "cover");
+    let line = crate::diag::locate(doc.text, value.span().start).0 + doc.first_line - 1;
+    let src = doc.string(t, "src");
+    let alt = doc.string(t, "alt").map(|a| a.into_inner()).unwrap_or_default();
+    match src {
+        Some(s) if !s.get_ref().trim().is_empty() => Some(Cover {
+            src: s.into_inner().trim().to_string(),
+            alt,
+            line,
+        }),
+        _ => {
+            doc.error(value.span(), "`cover` has no `src`", format!("name the image file: {example}"));
+            None
+        }
+    }
+}
+
+fn read_slug(doc: &mut TomlDoc, table: &Table, title: Option<&str>) -> Option<String> {
+    match doc.string(table, "slug") {
+        Some(s) => {
+            let raw = s.get_ref();
+            if raw.contains(['/', '\\']) || raw.contains("..") {
+                doc.error(
+                    s.span(),
+                    format!("slug `{raw}` has a path in it"),
+                    "a slug is one word of the address: lower case letters, digits and -, like: slug = \"so-ket-nghi-quyet-35\"",
+                );
+                return None;
+            }
+            let slug = crate::lang::slugify(raw);
+            if slug.is_empty() {
+                doc.error(s.span(), "the slug has no letters or digits", "write it like: slug = \"so-ket-nghi-quyet-35\"");
+                return None;
+            }
+            Some(slug)
+        }
+        None => {
+            let slug = crate::lang::slugify(title?);
+            if slug.is_empty() {
+                doc.error_whole(
+                    1,
+                    "the title has no letters or digits to make the report's address from",
+                    "add a line like: slug = \"hoi-nghi-so-ket\"",
+                );
+                return None;
+            }
+            Some(slug)
+        }
+    }
+}
+
+fn read_aliases(doc: &mut TomlDoc, table: &Table) -> Vec<(String, usize)> {
+    let mut out = Vec::new();
+    for alias in doc.strings(table, "aliases") {
+        let raw = alias.get_ref().trim();
+        match alias_path(raw) {
+            Some(path) => {
+                let line = crate::diag::locate(doc.text, alias.span().start).0 + doc.first_line - 1;
+                out.push((path, line));
+            }
+            None => doc.error(
+                alias.span(),
+                format!("alias `{raw}` is not a path inside the site"),
+                "write the old address from the site root, like: aliases = [\"/tin-cu/123.html\"] (no .., no http://)",
+            ),
+        }
+    }
+    out
+}
+
+/// The output file of an alias: "/tin-cu/123.html" -> "tin-cu/123.html",
+/// "/tin-cu/123/" or "/tin-cu/123" -> "tin-cu/123/index.html". None if it would
+/// leave the output folder or is not a plain path.
+pub fn alias_path(alias: &str) -> Option<String> {
+    if alias.contains("://") || alias.contains('\\') || alias.contains(['?', '#', ':', '\0']) {
+        return None;
+    }
+    let trimmed = alias.trim_start_matches('/');
+    let segments: Vec<&str> = trimmed.split('/').filter(|s| !s.is_empty()).collect();
+    if segments.is_empty() || segments.iter().any(|s| *s == "." || *s == ".." || s.starts_with('.')) {
+        return None;
+    }
+    let joined = segments.join("/");
+    let last = segments[segments.len() - 1];
+    if !alias.ends_with('/') && (last.ends_with(".html") || last.ends_with(".htm")) {
+        Some(joined)
+    } else {
+        Some(format!("{joined}/index.html"))
+    }
+}

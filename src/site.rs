@@ -1,0 +1,602 @@
+//! The model: every report with its address and HTML, every index, every page to write.
+//!
+//! Built from a loaded [`SiteSource`]; knows nothing of templates or the file system.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::PathBuf;
+
+use chrono::Datelike;
+use rayon::prelude::*;
+
+use crate::config::Config;
+use crate::diag::{Diagnostic, Diagnostics};
+use crate::lang::{collation_key, slugify};
+use crate::load::SiteSource;
+use crate::markdown::{LinkResolver, MarkdownInput};
+use crate::report::Report;
+use crate::theme::{Bytes, Theme};
+use crate::units::UnitTree;
+
+#[derive(Clone, Debug, Default)]
+pub struct BuildOptions {
+    pub drafts: bool,
+    pub base_url: Option<String>,
+    /// `check`: a link that reaches nothing is an error, not a warning.
+    pub strict_links: bool,
+}
+
+/// A report placed in the site.
+#[derive(Clone, Debug)]
+pub struct Entry {
+    pub report: Report,
+    /// The folder of its page, "2023/09/slug/".
+    pub dir: String,
+    pub html: String,
+    /// From front matter, else the first paragraph.
+    pub summary: String,
+    /// The cover image: a path from the site root, or an absolute URL.
+    pub cover_src: Option<String>,
+    pub kind: Option<usize>,
+    pub documents: Vec<usize>,
+    pub tags: Vec<usize>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Year {
+    pub year: i32,
+    pub reports: Vec<usize>,
+    pub months: Vec<Month>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Month {
+    pub month: u32,
+    pub reports: Vec<usize>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TaxonomyKind {
+    Tag,
+    Document,
+    Kind,
+}
+
+impl TaxonomyKind {
+    pub const ALL: [TaxonomyKind; 3] = [TaxonomyKind::Tag, TaxonomyKind::Document, TaxonomyKind::Kind];
+
+    /// The folder of its pages (the contract's table).
+    pub fn dir(self) -> &'static str {
+        match self {
+            TaxonomyKind::Tag => "chu-de",
+            TaxonomyKind::Document => "van-ban",
+            TaxonomyKind::Kind => "loai",
+        }
+    }
+
+    pub fn key(self) -> &'static str {
+        match self {
+            TaxonomyKind::Tag => "tag",
+            TaxonomyKind::Document => "document",
+            TaxonomyKind::Kind => "kind",
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Term {
+    pub name: String,
+    pub slug: String,
+    pub reports: Vec<usize>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Taxonomy {
+    pub kind: TaxonomyKind,
+    /// In Vietnamese alphabetical order.
+    pub terms: Vec<Term>,
+}
+
+/// What a page shows; `page` counts from 1.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PageKind {
+    Home { page: usize },
+    Report(usize),
+    Archive,
+    Year(usize),
+    Month(usize, usize),
+    Units,
+    Unit { unit: usize, page: usize },
+    Terms(usize),
+    Term { taxonomy: usize, term: usize, page: usize },
+    Search,
+    NotFound,
+}
+
+#[derive(Clone, Debug)]
+pub struct Page {
+    /// The output file, relative to the output root.
+    pub file: String,
+    pub kind: PageKind,
+}
+
+/// A file copied as is.
+#[derive(Clone, Debug)]
+pub struct CopiedFile {
+    pub out: String,
+    pub from: Bytes,
+}
+
+pub struct Site {
+    pub config: Config,
+    pub units: UnitTree,
+    pub theme: Theme,
+    /// Newest first (date, then title, then source path).
+    pub entries: Vec<Entry>,
+    pub years: Vec<Year>,
+    /// Per unit: its reports and those of every unit below it, newest first.
+    pub unit_reports: Vec<Vec<usize>>,
+    pub unit_own_counts: Vec<usize>,
+    pub taxonomies: Vec<Taxonomy>,
+    pub pages: Vec<Page>,
+    /// (output file, report) of every alias redirect.
+    pub aliases: Vec<(String, usize)>,
+    pub files: Vec<CopiedFile>,
+    pub diagnostics: Diagnostics,
+}
+
+/// Links name files unless pretty_links is on.
+pub fn link(dir: &str, pretty: bool) -> String {
+    if pretty {
+        dir.to_string()
+    } else {
+        format!("{dir}index.html")
+    }
+}
+
+/// The folder of list page `page` under `base` ("" for the home page).
+pub fn paged_dir(base: &str, page: usize) -> String {
+    if page <= 1 {
+        base.to_string()
+    } else {
+        format!("{base}page/{page}/")
+    }
+}
+
+pub fn page_count(items: usize, per_page: usize) -> usize {
+    items.div_ceil(per_page.max(1)).max(1)
+}
+
+struct Resolver<'a> {
+    targets: &'a HashMap<String, String>,
+}
+
+impl LinkResolver for Resolver<'_> {
+    fn resolve(&self, target: &str) -> Option<String> {
+        let target = target.trim_end_matches('/');
+        if let Some(found) = self.targets.get(target) {
+            return Some(found.clone());
+        }
+        // A link to a bundle's folder means its report.
+        let index = if target.is_empty() { "index.md".to_string() } else { format!("{target}/index.md") };
+        self.targets.get(&index).cloned()
+    }
+}
+
+impl Site {
+    pub fn build(source: SiteSource, options: &BuildOptions) -> Result<Site, Diagnostics> {
+        let SiteSource {
+            mut config,
+            units,
+            reports,
+            assets,
+            theme,
+            ..
+        } = source;
+        if let Some(url) = &options.base_url {
+            config.base_url = Some(url.clone());
+        }
+        let pretty = config.pretty_links;
+        let mut diags = Diagnostics::default();
+
+        let mut reports: Vec<Report> = reports.into_iter().filter(|r| options.drafts || !r.draft).collect();
+        reports.sort_by(|a, b| {
+            b.date
+                .cmp(&a.date)
+                .then_with(|| a.title.cmp(&b.title))
+                .then_with(|| a.source.cmp(&b.source))
+        });
+        let dirs = assign_dirs(&reports, &mut diags);
+
+        // Where every file under content/ ends up, for links written in reports.
+        let mut targets: HashMap<String, String> = HashMap::with_capacity(reports.len() + assets.len());
+        for (report, dir) in reports.iter().zip(&dirs) {
+            targets.insert(report.source.clone(), link(dir, pretty));
+        }
+        let report_dir: HashMap<&str, &str> = reports.iter().zip(&dirs).map(|(r, d)| (r.source.as_str(), d.as_str())).collect();
+        let mut files = Vec::with_capacity(assets.len() + theme.statics.len());
+        for asset in &assets {
+            let out = match &asset.owner {
+                Some(owner) => {
+                    let Some(dir) = report_dir.get(owner.as_str()) else {
+                        continue; // the bundle is a draft left out: so are its files
+                    };
+                    let folder = owner.strip_suffix("index.md").unwrap_or(owner);
+                    format!("{dir}{}", asset.source.strip_prefix(folder).unwrap_or(&asset.source))
+                }
+                None => asset.source.clone(),
+            };
+            targets.insert(asset.source.clone(), out.clone());
+            files.push(CopiedFile {
+                out,
+                from: Bytes::Disk(asset.abs.clone()),
+            });
+        }
+        for (out, from) in &theme.statics {
+            files.push(CopiedFile {
+                out: out.clone(),
+                from: from.clone(),
+            });
+        }
+
+        let resolver = Resolver { targets: &targets };
+        let allow_html = config.markdown.allow_html;
+        let strict = options.strict_links;
+        let rendered: Vec<(Entry, Vec<Diagnostic>)> = reports
+            .into_par_iter()
+            .zip(dirs)
+            .map(|(report, dir)| render_entry(report, dir, allow_html, strict, &resolver))
+            .collect();
+        let mut entries = Vec::with_capacity(rendered.len());
+        for (entry, ds) in rendered {
+            entries.push(entry);
+            diags.extend(ds);
+        }
+
+        let taxonomies = build_taxonomies(&mut entries);
+        let years = build_years(&entries);
+        let mut unit_reports = vec![Vec::new(); units.units.len()];
+        let mut unit_own_counts = vec![0; units.units.len()];
+        for (i, e) in entries.iter().enumerate() {
+            let u = e.report.unit;
+            unit_own_counts[u] += 1;
+            unit_reports[u].push(i);
+            for &a in &units.units[u].ancestors {
+                unit_reports[a].push(i);
+            }
+        }
+
+        let mut site = Site {
+            config,
+            units,
+            theme,
+            entries,
+            years,
+            unit_reports,
+            unit_own_counts,
+            taxonomies,
+            pages: Vec::new(),
+            aliases: Vec::new(),
+            files,
+            diagnostics: Diagnostics::default(),
+        };
+        site.pages = site.plan_pages();
+        site.aliases = site.plan_aliases(&mut diags);
+        site.check_collisions(&mut diags);
+        diags.sort();
+        if diags.has_errors() {
+            return Err(diags);
+        }
+        site.diagnostics = diags;
+        Ok(site)
+    }
+
+    fn plan_pages(&self) -> Vec<Page> {
+        let per = self.config.paginate;
+        let mut pages = Vec::new();
+        let mut add = |dir: String, kind: PageKind| pages.push(Page { file: format!("{dir}index.html"), kind });
+        for page in 1..=page_count(self.entries.len(), per) {
+            add(paged_dir("", page), PageKind::Home { page });
+        }
+        for (i, e) in self.entries.iter().enumerate() {
+            add(e.dir.clone(), PageKind::Report(i));
+        }
+        add("luu-tru/".into(), PageKind::Archive);
+        for (y, year) in self.years.iter().enumerate() {
+            add(format!("{}/", year.year), PageKind::Year(y));
+            for (m, month) in year.months.iter().enumerate() {
+                add(format!("{}/{:02}/", year.year, month.month), PageKind::Month(y, m));
+            }
+        }
+        add("don-vi/".into(), PageKind::Units);
+        for (u, unit) in self.units.units.iter().enumerate() {
+            for page in 1..=page_count(self.unit_reports[u].len(), per) {
+                add(paged_dir(&format!("don-vi/{}/", unit.id), page), PageKind::Unit { unit: u, page });
+            }
+        }
+        for (t, tax) in self.taxonomies.iter().enumerate() {
+            add(format!("{}/", tax.kind.dir()), PageKind::Terms(t));
+            for (i, term) in tax.terms.iter().enumerate() {
+                for page in 1..=page_count(term.reports.len(), per) {
+                    let base = format!("{}/{}/", tax.kind.dir(), term.slug);
+                    add(paged_dir(&base, page), PageKind::Term { taxonomy: t, term: i, page });
+                }
+            }
+        }
+        if self.config.search {
+            add("tim-kiem/".into(), PageKind::Search);
+        }
+        pages.push(Page {
+            file: "404.html".into(),
+            kind: PageKind::NotFound,
+        });
+        pages
+    }
+
+    fn plan_aliases(&self, diags: &mut Diagnostics) -> Vec<(String, usize)> {
+        let pages: HashSet<&str> = self.pages.iter().map(|p| p.file.as_str()).collect();
+        let mut seen: HashMap<String, usize> = HashMap::new();
+        let mut out = Vec::new();
+        for (i, e) in self.entries.iter().enumerate() {
+            for (path, line) in &e.report.aliases {
+                if pages.contains(path.as_str()) {
+                    diags.push(
+                        Diagnostic::error(&e.report.file, format!("alias `{path}` is the address of a page of the site"))
+                            .at_line(*line)
+                            .hint("an alias is an old address that no longer has a page; remove it"),
+                    );
+                } else if let Some(&other) = seen.get(path) {
+                    diags.push(
+                        Diagnostic::error(&e.report.file, format!("alias `{path}` is also an alias of {}", self.entries[other].report.file.display()))
+                            .at_line(*line)
+                            .hint("an old address can redirect to one report only; remove one of them"),
+                    );
+                } else {
+                    seen.insert(path.clone(), i);
+                    out.push((path.clone(), i));
+                }
+            }
+        }
+        out.sort();
+        out
+    }
+
+    /// Copied files may not take the place of a page.
+    fn check_collisions(&self, diags: &mut Diagnostics) {
+        let mut written: HashSet<&str> = self.pages.iter().map(|p| p.file.as_str()).collect();
+        written.extend(self.aliases.iter().map(|(p, _)| p.as_str()));
+        for reserved in ["feed.xml", "sitemap.xml", "tim-kiem/search-index.js"] {
+            written.insert(reserved);
+        }
+        for f in &self.files {
+            if written.contains(f.out.as_str()) {
+                let file = match &f.from {
+                    Bytes::Disk(p) => p.clone(),
+                    Bytes::Embedded(_) => PathBuf::from("(built-in theme)"),
+                };
+                diags.push(
+                    Diagnostic::error(file, format!("this file would be written over the page {}", f.out))
+                        .hint("rename or move the file"),
+                );
+            }
+        }
+    }
+}
+
+/// "YYYY/MM/slug/" for each report (sorted newest first); equal ones get -2, -3, ...
+/// in date-then-path order, with a warning.
+fn assign_dirs(reports: &[Report], diags: &mut Diagnostics) -> Vec<String> {
+    let mut order: Vec<usize> = (0..reports.len()).collect();
+    order.sort_by(|&a, &b| {
+        reports[a]
+            .date
+            .cmp(&reports[b].date)
+            .then_with(|| reports[a].source.cmp(&reports[b].source))
+    });
+    let wanted: Vec<String> = reports
+        .iter()
+        .map(|r| format!("{}/{:02}/{}", r.date.year(), r.date.month(), r.slug))
+        .collect();
+    let mut taken: HashSet<String> = HashSet::with_capacity(reports.len());
+    let mut first_owner: HashMap<&str, usize> = HashMap::new();
+    // Reports whose own slug is free keep it, even if an earlier one got `x-2` by collision.
+    let mut dirs = vec![String::new(); reports.len()];
+    let mut clashes = Vec::new();
+    for &i in &order {
+        if taken.insert(wanted[i].clone()) {
+            first_owner.insert(&wanted[i], i);
+            dirs[i] = format!("{}/", wanted[i]);
+        } else {
+            clashes.push(i);
+        }
+    }
+    for i in clashes {
+        let mut n = 2;
+        let dir = loop {
+            let candidate = format!("{}-{n}", wanted[i]);
+            if !taken.contains(&candidate) && !wanted.contains(&candidate) {
+                break candidate;
+            }
+            n += 1;
+        };
+        taken.insert(dir.clone());
+        let other = &reports[first_owner[wanted[i].as_str()]];
+        diags.push(
+            Diagnostic::warning(&reports[i].file, format!("the address {}/ is already taken by {}; this report gets {dir}/", wanted[i], other.file.display()))
+                .at_line(1)
+                .hint("give one of the reports its own `slug = \"...\"`"),
+        );
+        dirs[i] = format!("{dir}/");
+    }
+    dirs
+}
+
+fn render_entry(report: Report, dir: String, allow_html: bool, strict: bool, resolver: &Resolver) -> (Entry, Vec<Diagnostic>) {
+    let mut diags = Vec::new();
+    let rendered = crate::markdown::render(
+        &MarkdownInput {
+            text: &report.body,
+            source: &report.source,
+            first_line: report.body_line,
+            root: "../../../",
+        },
+        allow_html,
+        resolver,
+    );
+    let dead = |file: &std::path::Path, what: String| {
+        if strict {
+            Diagnostic::error(file, what)
+        } else {
+            Diagnostic::warning(file, what)
+        }
+    };
+    for d in &rendered.dead_links {
+        diags.push(
+            dead(&report.file, format!("the link `{}` reaches nothing", d.link))
+                .at(d.line, d.column)
+                .hint("check the file name and the path from this report's folder (links are relative to the report's own file)"),
+        );
+    }
+    let cover_src = report.cover.as_ref().and_then(|c| {
+        if is_external(&c.src) {
+            return Some(c.src.clone());
+        }
+        let target = resolve_relative(&report.source, &c.src)?;
+        let found = resolver.resolve(&target);
+        if found.is_none() {
+            diags.push(
+                dead(&report.file, format!("the cover image `{}` is not there", c.src))
+                    .at_line(c.line)
+                    .hint("put the image beside the report (a report in its own folder, index.md) or fix the path"),
+            );
+        }
+        found
+    });
+    let summary = match &report.summary {
+        Some(s) => s.clone(),
+        None => rendered.summary,
+    };
+    let entry = Entry {
+        report,
+        dir,
+        html: rendered.html,
+        summary,
+        cover_src,
+        kind: None,
+        documents: Vec::new(),
+        tags: Vec::new(),
+    };
+    (entry, diags)
+}
+
+pub fn is_external(url: &str) -> bool {
+    url.starts_with("//") || url.split_once(':').is_some_and(|(scheme, _)| !scheme.is_empty() && !scheme.contains('/') && scheme.chars().all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c)))
+}
+
+/// `target` as written in `source` (both relative to content/) to a normalized path
+/// relative to content/; None if it climbs out of content/.
+pub fn resolve_relative(source: &str, target: &str) -> Option<String> {
+    let target = target.split(['#', '?']).next().unwrap_or("");
+    let mut parts: Vec<&str> = if target.starts_with('/') {
+        Vec::new()
+    } else {
+        source.split('/').collect::<Vec<_>>()[..source.matches('/').count()].to_vec()
+    };
+    for seg in target.split('/') {
+        match seg {
+            "" | "." => {}
+            ".." => {
+                parts.pop()?;
+            }
+            s => parts.push(s),
+        }
+    }
+    Some(parts.join("/"))
+}
+
+fn build_taxonomies(entries: &mut [Entry]) -> Vec<Taxonomy> {
+    TaxonomyKind::ALL
+        .iter()
+        .map(|&kind| {
+            // slug -> (spelling -> uses, reports)
+            let mut by_slug: BTreeMap<String, (BTreeMap<String, usize>, Vec<usize>)> = BTreeMap::new();
+            for (i, e) in entries.iter().enumerate() {
+                let names: Vec<&String> = match kind {
+                    TaxonomyKind::Tag => e.report.tags.iter().collect(),
+                    TaxonomyKind::Document => e.report.documents.iter().collect(),
+                    TaxonomyKind::Kind => e.report.kind.iter().collect(),
+                };
+                for name in names {
+                    let slug = slugify(name);
+                    if slug.is_empty() {
+                        continue;
+                    }
+                    let (spellings, reports) = by_slug.entry(slug).or_default();
+                    *spellings.entry(name.clone()).or_default() += 1;
+                    if reports.last() != Some(&i) {
+                        reports.push(i);
+                    }
+                }
+            }
+            let mut terms: Vec<Term> = by_slug
+                .into_iter()
+                .map(|(slug, (spellings, reports))| {
+                    let name = spellings
+                        .iter()
+                        .max_by(|a, b| a.1.cmp(b.1).then_with(|| collation_key(b.0).cmp(&collation_key(a.0))))
+                        .map(|(n, _)| n.clone())
+                        .unwrap_or_default();
+                    Term { name, slug, reports }
+                })
+                .collect();
+            terms.sort_by_cached_key(|t| (collation_key(&t.name), t.slug.clone()));
+            Taxonomy { kind, terms }
+        })
+        .collect::<Vec<_>>()
+        .into_iter()
+        .inspect(|tax| {
+            // Each report lists its terms in the order its editor wrote them.
+            let index: HashMap<&str, usize> = tax.terms.iter().enumerate().map(|(t, term)| (term.slug.as_str(), t)).collect();
+            for e in entries.iter_mut() {
+                let names: Vec<&String> = match tax.kind {
+                    TaxonomyKind::Tag => e.report.tags.iter().collect(),
+                    TaxonomyKind::Document => e.report.documents.iter().collect(),
+                    TaxonomyKind::Kind => e.report.kind.iter().collect(),
+                };
+                let mut found: Vec<usize> = Vec::with_capacity(names.len());
+                for name in names {
+                    if let Some(&t) = index.get(slugify(name).as_str()) {
+                        if !found.contains(&t) {
+                            found.push(t);
+                        }
+                    }
+                }
+                match tax.kind {
+                    TaxonomyKind::Tag => e.tags = found,
+                    TaxonomyKind::Document => e.documents = found,
+                    TaxonomyKind::Kind => e.kind = found.first().copied(),
+                }
+            }
+        })
+        .collect()
+}
+
+fn build_years(entries: &[Entry]) -> Vec<Year> {
+    let mut years: Vec<Year> = Vec::new();
+    for (i, e) in entries.iter().enumerate() {
+        let (y, m) = (e.report.date.year(), e.report.date.month());
+        if years.last().is_none_or(|last| last.year != y) {
+            years.push(Year {
+                year: y,
+                reports: Vec::new(),
+                months: Vec::new(),
+            });
+        }
+        let year = years.last_mut().expect("just pushed");
+        year.reports.push(i);
+        if year.months.last().is_none_or(|last| last.month != m) {
+            year.months.push(Month { month: m, reports: Vec::new() });
+        }
+        year.months.last_mut().expect("just pushed").reports.push(i);
+    }
+    years
+}
