@@ -589,20 +589,35 @@ pub fn compare(a: &str, b: &str) -> Ordering {
     }
     SCRATCH.with(|scratch| {
         let scratch = &mut *scratch.borrow_mut();
-        let mut la = Levels::new(a, &mut scratch.a);
-        let mut lb = Levels::new(b, &mut scratch.b);
+        // Skip the longest common prefix that ends with a separator: it gives
+        // both strings the same leading weights at every level, and the state
+        // after a separator is known (no word or number is open, a separator
+        // is pending if anything came before it). '<', '=' and '>' are not
+        // cut points: they compose with U+0338.
+        let common = a.bytes().zip(b.bytes()).take_while(|(x, y)| x == y).count();
+        let cut = a.as_bytes()[..common]
+            .iter()
+            .rposition(|&c| {
+                c.is_ascii() && !c.is_ascii_alphanumeric()
+            })
+            .map_or(0, |p| p + 1);
+        let before = a[..cut].chars().any(char::is_alphanumeric);
+        let mut la = Levels::new(&a[cut..], &mut scratch.a);
+        let mut lb = Levels::new(&b[cut..], &mut scratch.b);
+        la.pending_sep = before;
+        lb.pending_sep = before;
         // The primary levels only grow, so a difference in their common
         // prefix is final.
         let mut checked = 0;
         loop {
             let more = la.step() & lb.step();
             let n = la.primary.len().min(lb.primary.len());
-            if n > checked {
-                let ord = la.primary[checked..n].cmp(&lb.primary[checked..n]);
-                if ord != Ordering::Equal {
-                    return ord;
+            while checked < n {
+                let (x, y) = (la.primary[checked], lb.primary[checked]);
+                if x != y {
+                    return x.cmp(&y);
                 }
-                checked = n;
+                checked += 1;
             }
             if !more {
                 break;
@@ -1173,6 +1188,76 @@ mod tests {
                     v[j]
                 );
             }
+        }
+    }
+
+    #[test]
+    fn compare_with_shared_prefixes() {
+        assert_order(&["Hà Nội", "Hà Nội 2", "Hà Nội 10", "Hà Nội mới", "Hà Nộii"]);
+        assert_order(&["Ban A -", "Ban A - b", "Ban A - B", "Ban A - c"]);
+        assert_order(&["- a", "- à", "- b"]);
+        assert_order(&["x 12", "x 13", "x 123", "x 123a"]);
+        // '=' + U+0338 composes to '≠': never a cut point.
+        assert_eq!(levels("x =\u{338}"), levels("x ≠"));
+        for (a, b) in [
+            ("x =\u{338}", "x ="),
+            ("x =", "x ≠"),
+            ("a, b", "a,b"),
+            ("a ,b", "a, b"),
+        ] {
+            assert_eq!(
+                compare(a, b),
+                collation_key(a).cmp(&collation_key(b)),
+                "{a:?} {b:?}"
+            );
+            assert_eq!(
+                compare(b, a),
+                collation_key(b).cmp(&collation_key(a)),
+                "{b:?} {a:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn compare_matches_keys_on_random_strings() {
+        const PIECES: [&str; 40] = [
+            "a", "à", "ă", "ắ", "A", "Ă", "đ", "Đ", "d", " ", " ", "-", "/", ".", "0", "1", "9",
+            "00", "\u{301}", "\u{300}", "\u{302}", "o", "ô", "ơ", "Ơ", "h", "c", "=", "\u{338}",
+            "北", "ß", "Ø", "ǅ", "\u{200B}", "ư", "u", "\u{31B}", "y", "Ω", "!",
+        ];
+        let mut state = 0x2545_f491_4f6c_dd1d_u64;
+        let mut next = move |n: usize| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state % n as u64) as usize
+        };
+        let mut random = |prefix: &str| {
+            let mut s = prefix.to_owned();
+            for _ in 0..next(7) {
+                s.push_str(PIECES[next(PIECES.len())]);
+            }
+            s
+        };
+        for _ in 0..4000 {
+            let prefix = random("");
+            let a = random(&prefix);
+            let b = random(&prefix);
+            let (ka, kb) = (collation_key(&a), collation_key(&b));
+            assert_eq!(compare(&a, &b), ka.cmp(&kb), "{a:?} vs {b:?}");
+            assert_eq!(compare(&b, &a), kb.cmp(&ka), "{b:?} vs {a:?}");
+            assert_eq!(ka == kb, a == b);
+            // Any normalization form gives the same levels.
+            let nfd: String = a.nfd().collect();
+            assert_eq!(levels(&nfd), levels(&a), "{a:?}");
+            assert_eq!(levels(&nfc(&a)), levels(&a), "{a:?}");
+            let slug = slugify(&a);
+            assert!(slug
+                .bytes()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'-'));
+            assert!(!slug.starts_with('-') && !slug.ends_with('-') && !slug.contains("--"));
+            assert_eq!(slugify(&nfd), slug);
+            assert_eq!(fold(&nfd), fold(&a));
         }
     }
 
