@@ -48,6 +48,11 @@ const KEYS: &[&str] = &[
 ];
 
 impl Config {
+    /// The defaults, for reading reports when bantin.toml is broken.
+    pub fn fallback() -> Option<Config> {
+        Config::parse("title = \"bantin\"", Path::new("bantin.toml")).ok()
+    }
+
     /// Reads bantin.toml; `file` is the name used in messages.
     pub fn parse(text: &str, file: &Path) -> Result<Config, Vec<Diagnostic>> {
         let mut doc = TomlDoc::new(text, file, 1);
@@ -63,9 +68,11 @@ impl Config {
                 "bantin.toml has no `title`",
                 "add a line like: title = \"Bản tin Ban Chỉ đạo 35\"",
             ),
-            Some(t) if t.get_ref().trim().is_empty() => {
-                doc.error(t.span(), "the site title is empty", "write the bulletin's name between the quotes")
-            }
+            Some(t) if t.get_ref().trim().is_empty() => doc.error(
+                t.span(),
+                "the site title is empty",
+                "write the bulletin's name between the quotes",
+            ),
             _ => {}
         }
         let description = doc.string(&table, "description").map(|s| s.into_inner());
@@ -118,9 +125,16 @@ impl Config {
             .map(|s| s.into_inner())
             .unwrap_or_else(|| "default".to_string());
         if theme.is_empty() || theme.contains(['/', '\\']) || theme.starts_with('.') {
-            doc.error_whole(1, format!("theme `{theme}` is not a folder name"), "name a folder under themes/, like: theme = \"default\"");
+            doc.error_whole(
+                1,
+                format!("theme `{theme}` is not a folder name"),
+                "name a folder under themes/, like: theme = \"default\"",
+            );
         }
-        let paginate = doc.integer(&table, "paginate", 1).unwrap_or(20).min(100_000) as usize;
+        let paginate = doc
+            .integer(&table, "paginate", 1)
+            .unwrap_or(20)
+            .min(100_000) as usize;
         let search = doc.bool(&table, "search").unwrap_or(true);
         let pretty_links = doc.bool(&table, "pretty_links").unwrap_or(false);
         let mut markdown = MarkdownConfig::default();

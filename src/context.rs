@@ -193,7 +193,13 @@ impl Shared {
         };
         let mut strings = site.theme.strings.get("vi").cloned().unwrap_or_default();
         if lang_key != "vi" {
-            strings.extend(site.theme.strings.get(lang_key).cloned().unwrap_or_default());
+            strings.extend(
+                site.theme
+                    .strings
+                    .get(lang_key)
+                    .cloned()
+                    .unwrap_or_default(),
+            );
         }
         let cards = {
             use rayon::prelude::*;
@@ -212,7 +218,10 @@ impl Shared {
     }
 
     fn tr(&self, key: &str, fallback: &str) -> String {
-        self.strings.get(key).cloned().unwrap_or_else(|| fallback.to_string())
+        self.strings
+            .get(key)
+            .cloned()
+            .unwrap_or_else(|| fallback.to_string())
     }
 }
 
@@ -242,7 +251,10 @@ fn unit_node(site: &Site, tree: &UnitTree, u: usize, depth: usize, recurse: bool
         own_count: site.unit_own_counts[u],
         depth,
         children: if recurse {
-            unit.children.iter().map(|&c| unit_node(site, tree, c, depth + 1, true)).collect()
+            unit.children
+                .iter()
+                .map(|&c| unit_node(site, tree, c, depth + 1, true))
+                .collect()
         } else {
             Vec::new()
         },
@@ -250,19 +262,31 @@ fn unit_node(site: &Site, tree: &UnitTree, u: usize, depth: usize, recurse: bool
 }
 
 fn term_ref(site: &Site, kind: TaxonomyKind, t: usize) -> TermRef {
-    let tax = site.taxonomies.iter().find(|x| x.kind == kind).expect("all three taxonomies exist");
+    let tax = site
+        .taxonomies
+        .iter()
+        .find(|x| x.kind == kind)
+        .expect("all three taxonomies exist");
     let term = &tax.terms[t];
     TermRef {
         name: term.name.clone(),
         slug: term.slug.clone(),
-        path: link(&format!("{}/{}/", kind.dir(), term.slug), site.config.pretty_links),
+        path: link(
+            &format!("{}/{}/", kind.dir(), term.slug),
+            site.config.pretty_links,
+        ),
         count: term.reports.len(),
     }
 }
 
 fn cover(e: &Entry) -> Option<CoverRef> {
     let src = e.cover_src.clone()?;
-    let alt = e.report.cover.as_ref().map(|c| c.alt.clone()).unwrap_or_default();
+    let alt = e
+        .report
+        .cover
+        .as_ref()
+        .map(|c| c.alt.clone())
+        .unwrap_or_default();
     Some(CoverRef { src, alt })
 }
 
@@ -289,7 +313,11 @@ fn site_view(site: &Site) -> SiteView {
     let lang = lang_of(site);
     SiteView {
         report_count: site.entries.len(),
-        feed: site.config.base_url.as_ref().map(|_| "feed.xml".to_string()),
+        feed: site
+            .config
+            .base_url
+            .as_ref()
+            .map(|_| "feed.xml".to_string()),
         search: site.config.search.then(|| link("tim-kiem/", pretty)),
         nav: Nav {
             archive: link("luu-tru/", pretty),
@@ -298,7 +326,12 @@ fn site_view(site: &Site) -> SiteView {
             documents: link("van-ban/", pretty),
             kinds: link("loai/", pretty),
         },
-        units: site.units.roots.iter().map(|&r| unit_node(site, &site.units, r, 0, true)).collect(),
+        units: site
+            .units
+            .roots
+            .iter()
+            .map(|&r| unit_node(site, &site.units, r, 0, true))
+            .collect(),
         years: site
             .years
             .iter()
@@ -347,7 +380,11 @@ fn paginator(site: &Site, base: &str, total: usize, current: usize) -> Paginator
 
 /// The cards of one page of a list.
 fn slice(shared: &Shared, list: &[usize], page: usize, per: usize) -> Vec<Value> {
-    list.iter().skip((page - 1) * per).take(per).map(|&i| shared.cards[i].clone()).collect()
+    list.iter()
+        .skip((page - 1) * per)
+        .take(per)
+        .map(|&i| shared.cards[i].clone())
+        .collect()
 }
 
 fn all(shared: &Shared, list: &[usize]) -> Vec<Value> {
@@ -376,7 +413,11 @@ fn report_view<'a>(site: &'a Site, i: usize) -> ReportView<'a> {
         time: e.report.date.format("%H:%M").to_string(),
         unit: ReportUnit {
             unit: unit_ref(site, e.report.unit),
-            ancestors: site.units.units[e.report.unit].ancestors.iter().map(|&a| unit_ref(site, a)).collect(),
+            ancestors: site.units.units[e.report.unit]
+                .ancestors
+                .iter()
+                .map(|&a| unit_ref(site, a))
+                .collect(),
         },
         kind: e.kind.map(|k| term_ref(site, TaxonomyKind::Kind, k)),
         summary: &e.summary,
@@ -387,8 +428,16 @@ fn report_view<'a>(site: &'a Site, i: usize) -> ReportView<'a> {
         source: e.report.source_name.as_deref(),
         location: e.report.location.as_deref(),
         attendees: e.report.attendees,
-        documents: e.documents.iter().map(|&t| term_ref(site, TaxonomyKind::Document, t)).collect(),
-        tags: e.tags.iter().map(|&t| term_ref(site, TaxonomyKind::Tag, t)).collect(),
+        documents: e
+            .documents
+            .iter()
+            .map(|&t| term_ref(site, TaxonomyKind::Document, t))
+            .collect(),
+        tags: e
+            .tags
+            .iter()
+            .map(|&t| term_ref(site, TaxonomyKind::Tag, t))
+            .collect(),
         extra: &e.report.extra,
         previous: (i + 1 < site.entries.len()).then(|| neighbour(i + 1)),
         next: (i > 0).then(|| neighbour(i - 1)),
@@ -410,7 +459,12 @@ fn taxonomy_view(site: &Site, shared: &Shared, t: usize) -> TaxonomyView {
 }
 
 /// The template and context of one page.
-pub fn page_context(site: &Site, shared: &Shared, page: &Page, root: &str) -> (&'static str, Context) {
+pub fn page_context(
+    site: &Site,
+    shared: &Shared,
+    page: &Page,
+    root: &str,
+) -> (&'static str, Context) {
     let mut ctx = Context::new();
     ctx.insert("config", &shared.config);
     ctx.insert("site", &shared.site);
@@ -420,7 +474,10 @@ pub fn page_context(site: &Site, shared: &Shared, page: &Page, root: &str) -> (&
     let per = site.config.paginate;
     let pretty = site.config.pretty_links;
     let lang = lang_of(site);
-    let own_path = link(page.file.strip_suffix("index.html").unwrap_or(&page.file), pretty);
+    let own_path = link(
+        page.file.strip_suffix("index.html").unwrap_or(&page.file),
+        pretty,
+    );
     let (template, kind, title): (&'static str, &'static str, String) = match &page.kind {
         PageKind::Home { page: n } => {
             let on_page: Vec<usize> = ((n - 1) * per..(n * per).min(site.entries.len())).collect();
@@ -430,7 +487,11 @@ pub fn page_context(site: &Site, shared: &Shared, page: &Page, root: &str) -> (&
         }
         PageKind::Report(i) => {
             ctx.insert("report", &report_view(site, *i));
-            ("report.html", "report", site.entries[*i].report.title.clone())
+            (
+                "report.html",
+                "report",
+                site.entries[*i].report.title.clone(),
+            )
         }
         PageKind::Archive => ("archive.html", "archive", shared.tr("archive", "Lưu trữ")),
         PageKind::Year(y) => {
@@ -445,13 +506,21 @@ pub fn page_context(site: &Site, shared: &Shared, page: &Page, root: &str) -> (&
             let month = &year.months[*m];
             ctx.insert("month", &shared.site["years"][*y]["months"][*m]);
             ctx.insert("reports", &all(shared, &month.reports));
-            ("month.html", "month", lang::month_label(year.year, month.month, lang))
+            (
+                "month.html",
+                "month",
+                lang::month_label(year.year, month.month, lang),
+            )
         }
         PageKind::Units => ("units.html", "units", shared.tr("units", "Đơn vị")),
         PageKind::Unit { unit, page: n } => {
             let u = &site.units.units[*unit];
             let mut node = unit_node(site, &site.units, *unit, u.ancestors.len(), false);
-            node.children = u.children.iter().map(|&c| unit_node(site, &site.units, c, u.ancestors.len() + 1, false)).collect();
+            node.children = u
+                .children
+                .iter()
+                .map(|&c| unit_node(site, &site.units, c, u.ancestors.len() + 1, false))
+                .collect();
             ctx.insert(
                 "unit",
                 &UnitPage {
@@ -461,9 +530,15 @@ pub fn page_context(site: &Site, shared: &Shared, page: &Page, root: &str) -> (&
             );
             let list = &site.unit_reports[*unit];
             let has_feed = site.config.base_url.is_some() && !list.is_empty();
-            ctx.insert("feed", &has_feed.then(|| format!("don-vi/{}/feed.xml", u.id)));
+            ctx.insert(
+                "feed",
+                &has_feed.then(|| format!("don-vi/{}/feed.xml", u.id)),
+            );
             ctx.insert("reports", &slice(shared, list, *n, per));
-            ctx.insert("paginator", &paginator(site, &format!("don-vi/{}/", u.id), list.len(), *n));
+            ctx.insert(
+                "paginator",
+                &paginator(site, &format!("don-vi/{}/", u.id), list.len(), *n),
+            );
             ("unit.html", "unit", u.name.clone())
         }
         PageKind::Terms(t) => {
@@ -471,11 +546,17 @@ pub fn page_context(site: &Site, shared: &Shared, page: &Page, root: &str) -> (&
             let view = taxonomy_view(site, shared, *t);
             let title = view.name.clone();
             ctx.insert("taxonomy", &view);
-            let terms: Vec<TermRef> = (0..tax.terms.len()).map(|i| term_ref(site, tax.kind, i)).collect();
+            let terms: Vec<TermRef> = (0..tax.terms.len())
+                .map(|i| term_ref(site, tax.kind, i))
+                .collect();
             ctx.insert("terms", &terms);
             ("terms.html", "terms", title)
         }
-        PageKind::Term { taxonomy, term, page: n } => {
+        PageKind::Term {
+            taxonomy,
+            term,
+            page: n,
+        } => {
             let tax = &site.taxonomies[*taxonomy];
             let tr = term_ref(site, tax.kind, *term);
             let title = tr.name.clone();
@@ -483,13 +564,29 @@ pub fn page_context(site: &Site, shared: &Shared, page: &Page, root: &str) -> (&
             ctx.insert("term", &tr);
             let list = &tax.terms[*term].reports;
             ctx.insert("reports", &slice(shared, list, *n, per));
-            ctx.insert("paginator", &paginator(site, &format!("{}/{}/", tax.kind.dir(), tax.terms[*term].slug), list.len(), *n));
+            ctx.insert(
+                "paginator",
+                &paginator(
+                    site,
+                    &format!("{}/{}/", tax.kind.dir(), tax.terms[*term].slug),
+                    list.len(),
+                    *n,
+                ),
+            );
             ("term.html", "term", title)
         }
         PageKind::Search => ("search.html", "search", shared.tr("search", "Tìm kiếm")),
-        PageKind::NotFound => ("404.html", "404", shared.tr("not_found_title", "Không tìm thấy trang")),
+        PageKind::NotFound => (
+            "404.html",
+            "404",
+            shared.tr("not_found_title", "Không tìm thấy trang"),
+        ),
     };
-    let path = if page.kind == PageKind::NotFound { "404.html".to_string() } else { own_path };
+    let path = if page.kind == PageKind::NotFound {
+        "404.html".to_string()
+    } else {
+        own_path
+    };
     ctx.insert("page", &PageView { kind, title, path });
     (template, ctx)
 }

@@ -88,7 +88,11 @@ pub fn locate(text: &str, offset: usize) -> (usize, usize, &str) {
     let line_end = text[offset..].find('\n').map_or(text.len(), |i| offset + i);
     let line = text[..line_start].matches('\n').count() + 1;
     let column = text[line_start..offset].chars().count() + 1;
-    (line, column, text[line_start..line_end].trim_end_matches('\r'))
+    (
+        line,
+        column,
+        text[line_start..line_end].trim_end_matches('\r'),
+    )
 }
 
 impl fmt::Display for Diagnostic {
@@ -151,13 +155,8 @@ impl Diagnostics {
 
     pub fn sort(&mut self) {
         self.0.sort_by(|a, b| {
-            (&a.file, a.line, a.column, a.severity, &a.message).cmp(&(
-                &b.file,
-                b.line,
-                b.column,
-                b.severity,
-                &b.message,
-            ))
+            (&a.file, a.line, a.column, a.severity, &a.message)
+                .cmp(&(&b.file, b.line, b.column, b.severity, &b.message))
         });
         self.0.dedup();
     }
@@ -168,7 +167,10 @@ impl Diagnostics {
 }
 
 /// The closest of `candidates` to `word`, if close enough to be a likely typo.
-pub fn did_you_mean<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+pub fn did_you_mean<'a>(
+    word: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
     let mut best: Option<(f64, &str)> = None;
     for candidate in candidates {
         let score = strsim::jaro_winkler(word, candidate);

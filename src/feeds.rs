@@ -55,13 +55,23 @@ pub fn feeds(site: &Site, base: &str) -> Vec<Rendered> {
     out
 }
 
-fn feed(site: &Site, base: &str, title: &str, self_path: &str, page: &str, list: &[usize]) -> String {
+fn feed(
+    site: &Site,
+    base: &str,
+    title: &str,
+    self_path: &str,
+    page: &str,
+    list: &[usize],
+) -> String {
     let lang = match site.config.language {
         lang::Language::Vi => "vi",
         lang::Language::En => "en",
     };
     let mut x = String::with_capacity(4096 + list.len().min(FEED_ENTRIES) * 8192);
-    let updated = list.first().map(|&i| site.entries[i].report.date.to_rfc3339()).unwrap_or_else(|| "1970-01-01T00:00:00+00:00".into());
+    let updated = list
+        .first()
+        .map(|&i| site.entries[i].report.date.to_rfc3339())
+        .unwrap_or_else(|| "1970-01-01T00:00:00+00:00".into());
     let _ = write!(
         x,
         "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<feed xmlns=\"http://www.w3.org/2005/Atom\" xml:lang=\"{lang}\">\n<title>{}</title>\n",
@@ -91,9 +101,17 @@ fn feed(site: &Site, base: &str, title: &str, self_path: &str, page: &str, list:
             let _ = writeln!(x, "<author><name>{}</name></author>", xml_escape(author));
         }
         if e.report.authors.is_empty() {
-            let _ = writeln!(x, "<author><name>{}</name></author>", xml_escape(&site.units.units[e.report.unit].name));
+            let _ = writeln!(
+                x,
+                "<author><name>{}</name></author>",
+                xml_escape(&site.units.units[e.report.unit].name)
+            );
         }
-        let _ = writeln!(x, "<category term=\"{}\"/>", xml_escape(&site.units.units[e.report.unit].name));
+        let _ = writeln!(
+            x,
+            "<category term=\"{}\"/>",
+            xml_escape(&site.units.units[e.report.unit].name)
+        );
         if !e.summary.is_empty() {
             let _ = writeln!(x, "<summary>{}</summary>", xml_escape(&e.summary));
         }
@@ -117,9 +135,17 @@ pub fn sitemap(site: &Site, base: &str) -> String {
             continue;
         }
         let path = page.file.strip_suffix("index.html").unwrap_or(&page.file);
-        let _ = write!(x, "<url><loc>{}</loc>", xml_escape(&format!("{base}{}", link(path, site.config.pretty_links))));
+        let _ = write!(
+            x,
+            "<url><loc>{}</loc>",
+            xml_escape(&format!("{base}{}", link(path, site.config.pretty_links)))
+        );
         if let crate::site::PageKind::Report(i) = page.kind {
-            let _ = write!(x, "<lastmod>{}</lastmod>", site.entries[i].report.date.date_naive());
+            let _ = write!(
+                x,
+                "<lastmod>{}</lastmod>",
+                site.entries[i].report.date.date_naive()
+            );
         }
         x.push_str("</url>\n");
     }
@@ -165,7 +191,12 @@ pub fn search_index(site: &Site) -> String {
             let r = &e.report;
             let unit = &site.units.units[r.unit];
             let mut text = String::with_capacity(512);
-            for part in [r.title.as_str(), e.summary.as_str(), unit.name.as_str(), r.kind.as_deref().unwrap_or("")] {
+            for part in [
+                r.title.as_str(),
+                e.summary.as_str(),
+                unit.name.as_str(),
+                r.kind.as_deref().unwrap_or(""),
+            ] {
                 text.push_str(part);
                 text.push(' ');
             }
@@ -173,7 +204,11 @@ pub fn search_index(site: &Site) -> String {
                 text.push_str(part);
                 text.push(' ');
             }
-            let mut units: Vec<&str> = unit.ancestors.iter().map(|&a| site.units.units[a].id.as_str()).collect();
+            let mut units: Vec<&str> = unit
+                .ancestors
+                .iter()
+                .map(|&a| site.units.units[a].id.as_str())
+                .collect();
             units.push(&unit.id);
             IndexEntry {
                 title: &r.title,
@@ -198,6 +233,7 @@ pub fn search_index(site: &Site) -> String {
             depth: site.units.units[u].ancestors.len(),
         })
         .collect();
-    let json = serde_json::to_string(&Index { reports, units }).unwrap_or_else(|_| "{\"reports\":[],\"units\":[]}".into());
+    let json = serde_json::to_string(&Index { reports, units })
+        .unwrap_or_else(|_| "{\"reports\":[],\"units\":[]}".into());
     format!("window.bantinSearchIndex = {json};\n")
 }

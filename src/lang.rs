@@ -440,7 +440,14 @@ impl<'a> Levels<'a> {
     fn other(&mut self, c: char) {
         self.flush_sep();
         self.in_word = true;
-        let [_, hi, mid, lo] = (c as u32).to_be_bytes();
+        // Case-insensitive at the primary level: a letter with a one-char
+        // lower case sorts as that.
+        let mut lower = c.to_lowercase();
+        let base = match (lower.next(), lower.next()) {
+            (Some(l), None) => l,
+            _ => c,
+        };
+        let [_, hi, mid, lo] = (base as u32).to_be_bytes();
         self.primary.extend_from_slice(&[P_OTHER, hi, mid, lo]);
         self.tertiary.push(1 + u8::from(c.is_uppercase()));
     }
@@ -598,7 +605,7 @@ pub fn compare(a: &str, b: &str) -> Ordering {
         let cut = a.as_bytes()[..common]
             .iter()
             .rposition(|&c| {
-                c.is_ascii() && !c.is_ascii_alphanumeric()
+                c.is_ascii() && !c.is_ascii_alphanumeric() && !matches!(c, b'<' | b'=' | b'>')
             })
             .map_or(0, |p| p + 1);
         let before = a[..cut].chars().any(char::is_alphanumeric);
@@ -1101,7 +1108,9 @@ mod tests {
 
     #[test]
     fn other_scripts_and_symbols() {
-        assert_order(&["z", "Ω", "北京"]);
+        assert_order(&["z", "ω", "Ω", "北京"]);
+        assert_eq!(levels("Ωmega").0, levels("ωmega").0);
+        assert_eq!(levels("Москва").0, levels("москва").0);
         assert_order(&["o", "ø", "oa"]);
         assert_eq!(levels("Ø").0, levels("o").0);
         assert_order(&["Strasse", "Straße", "Strasset"]);

@@ -4,6 +4,9 @@
 //! [`site`] (the model: every index and page) → [`render`] (Tera) → [`output`]
 //! (written whole or not at all).
 
+// Diagnostics are large values on cold paths: boxing them would buy nothing.
+#![allow(clippy::result_large_err)]
+
 pub mod config;
 pub mod context;
 pub mod diag;
@@ -36,7 +39,10 @@ pub struct BuildSummary {
 }
 
 /// Loads, models and renders the site without writing anything.
-pub fn render_all(root: &Path, options: &BuildOptions) -> Result<(site::Site, Vec<render::Rendered>), Diagnostics> {
+pub fn render_all(
+    root: &Path,
+    options: &BuildOptions,
+) -> Result<(site::Site, Vec<render::Rendered>), Diagnostics> {
     let source = load::load(root)?;
     let site = site::Site::build(source, options)?;
     let tera = render::load_templates(&site)?;

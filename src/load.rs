@@ -36,7 +36,8 @@ pub struct SiteSource {
 
 /// Reads a text file as the contract wants: UTF-8, BOM dropped, CRLF made LF.
 pub fn read_text(abs: &Path, shown: &Path) -> Result<String, Diagnostic> {
-    let bytes = std::fs::read(abs).map_err(|e| Diagnostic::error(shown, format!("cannot read the file: {e}")))?;
+    let bytes = std::fs::read(abs)
+        .map_err(|e| Diagnostic::error(shown, format!("cannot read the file: {e}")))?;
     text_from_bytes(bytes, shown)
 }
 
@@ -93,11 +94,17 @@ pub fn load(root: &Path) -> Result<SiteSource, Diagnostics> {
         );
         None
     };
-    let (Some(config), Some(units)) = (config, units) else {
+    // With a broken bantin.toml or units.toml the reports are still read, so that one run
+    // lists every problem; nothing is built.
+    let config = match config {
+        Some(config) => Some(config),
+        None if config_path.is_file() => Config::fallback(),
+        None => None, // not a site at all: its reports would only add noise
+    };
+    let Some(config) = config else {
         diags.sort();
         return Err(diags);
     };
-
     let theme = match Theme::load(root, &config.theme) {
         Ok(theme) => Some(theme),
         Err(ds) => {
@@ -112,7 +119,7 @@ pub fn load(root: &Path) -> Result<SiteSource, Diagnostics> {
         .map(|(source, abs)| {
             let shown = Path::new("content").join(source);
             let text = read_text(abs, &shown).map_err(|d| vec![d])?;
-            crate::report::parse(&text, source, &shown, &config, &units)
+            crate::report::parse(&text, source, &shown, &config, units.as_ref())
         })
         .collect();
     let mut reports = Vec::with_capacity(parsed.len());
@@ -123,8 +130,8 @@ pub fn load(root: &Path) -> Result<SiteSource, Diagnostics> {
         }
     }
 
-    match theme {
-        Some(theme) if !diags.has_errors() => Ok(SiteSource {
+    match (theme, units) {
+        (Some(theme), Some(units)) if !diags.has_errors() => Ok(SiteSource {
             root: root.to_path_buf(),
             config,
             units,
@@ -152,12 +159,21 @@ fn walk_content(root: &Path, diags: &mut Diagnostics) -> (Vec<(String, PathBuf)>
         .follow_links(false)
         .sort_by_file_name()
         .into_iter()
-        .filter_entry(|e| e.depth() == 0 || !e.file_name().to_str().is_some_and(|n| n.starts_with(['_', '.'])));
+        .filter_entry(|e| {
+            e.depth() == 0
+                || !e
+                    .file_name()
+                    .to_str()
+                    .is_some_and(|n| n.starts_with(['_', '.']))
+        });
     for entry in walker {
         let entry = match entry {
             Ok(e) => e,
             Err(e) => {
-                let path = e.path().map(|p| crate::diag::display_path(root, p)).unwrap_or_else(|| "content".into());
+                let path = e
+                    .path()
+                    .map(|p| crate::diag::display_path(root, p))
+                    .unwrap_or_else(|| "content".into());
                 diags.push(Diagnostic::error(path, format!("cannot read: {e}")));
                 continue;
             }
@@ -165,8 +181,11 @@ fn walk_content(root: &Path, diags: &mut Diagnostics) -> (Vec<(String, PathBuf)>
         let rel = entry.path().strip_prefix(&content).unwrap_or(entry.path());
         let Some(source) = rel.to_str().map(|s| s.replace('\\', "/")) else {
             diags.push(
-                Diagnostic::error(Path::new("content").join(rel), "the file name is not valid Unicode")
-                    .hint("rename the file with UTF-8 letters"),
+                Diagnostic::error(
+                    Path::new("content").join(rel),
+                    "the file name is not valid Unicode",
+                )
+                .hint("rename the file with UTF-8 letters"),
             );
             continue;
         };
@@ -174,8 +193,11 @@ fn walk_content(root: &Path, diags: &mut Diagnostics) -> (Vec<(String, PathBuf)>
         if file_type.is_symlink() {
             // A link could point anywhere on the machine; only the site's own files are read.
             diags.push(
-                Diagnostic::error(Path::new("content").join(rel), "symbolic links are not followed under content/")
-                    .hint("copy the file into content/ instead of linking to it"),
+                Diagnostic::error(
+                    Path::new("content").join(rel),
+                    "symbolic links are not followed under content/",
+                )
+                .hint("copy the file into content/ instead of linking to it"),
             );
             continue;
         }

@@ -9,7 +9,11 @@ use bantin::BuildOptions;
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
-#[command(name = "bantin", version, about = "Static bulletin sites from Markdown meeting reports")]
+#[command(
+    name = "bantin",
+    version,
+    about = "Static bulletin sites from Markdown meeting reports"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -65,16 +69,28 @@ fn print(diags: &Diagnostics) {
 fn report_failure(diags: &Diagnostics) -> ExitCode {
     print(diags);
     let errors = diags.errors().count();
-    eprintln!("{errors} error{} found; nothing was written.", if errors == 1 { "" } else { "s" });
+    eprintln!(
+        "{errors} error{} found; nothing was written.",
+        if errors == 1 { "" } else { "s" }
+    );
     ExitCode::FAILURE
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
-        Command::Build { root, out, drafts, base_url } => {
+        Command::Build {
+            root,
+            out,
+            drafts,
+            base_url,
+        } => {
             let started = Instant::now();
-            let base_url = match base_url.as_deref().map(bantin::config::base_url_from_cli).transpose() {
+            let base_url = match base_url
+                .as_deref()
+                .map(bantin::config::base_url_from_cli)
+                .transpose()
+            {
                 Ok(url) => url,
                 Err(message) => {
                     eprintln!("error: {message}");
@@ -126,7 +142,12 @@ fn main() -> ExitCode {
             }
             Err(d) => report_failure(&Diagnostics(vec![d])),
         },
-        Command::New { title, unit, date, root } => match bantin::scaffold::new_report(&root, &title, &unit, date.as_deref()) {
+        Command::New {
+            title,
+            unit,
+            date,
+            root,
+        } => match bantin::scaffold::new_report(&root, &title, &unit, date.as_deref()) {
             Ok(path) => {
                 println!("created {}", root.join(path).display());
                 ExitCode::SUCCESS

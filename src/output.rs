@@ -21,8 +21,11 @@ pub fn check_out_dir(root: &Path, out: &Path) -> Result<(), Diagnostic> {
     let root = absolute(root);
     let out = absolute(out);
     let refuse = |why: &str| {
-        Err(Diagnostic::error(&out, format!("refusing to write the site into {}: {why}", out.display()))
-            .hint("choose an output folder of its own, like --out public (the default)"))
+        Err(Diagnostic::error(
+            &out,
+            format!("refusing to write the site into {}: {why}", out.display()),
+        )
+        .hint("choose an output folder of its own, like --out public (the default)"))
     };
     if out == root {
         return refuse("it is the site's own folder");
@@ -30,7 +33,14 @@ pub fn check_out_dir(root: &Path, out: &Path) -> Result<(), Diagnostic> {
     if root.starts_with(&out) {
         return refuse("it holds the site's sources");
     }
-    for source in ["content", "templates", "static", "themes", "bantin.toml", "units.toml"] {
+    for source in [
+        "content",
+        "templates",
+        "static",
+        "themes",
+        "bantin.toml",
+        "units.toml",
+    ] {
         if out.starts_with(root.join(source)) {
             return refuse(&format!("it is inside the site's {source}"));
         }
@@ -41,10 +51,14 @@ pub fn check_out_dir(root: &Path, out: &Path) -> Result<(), Diagnostic> {
     if out.is_dir() {
         for marker in ["bantin.toml", "units.toml", "content", "Cargo.toml", ".git"] {
             if out.join(marker).exists() {
-                return refuse(&format!("it holds {marker}, so it looks like sources, not a built site"));
+                return refuse(&format!(
+                    "it holds {marker}, so it looks like sources, not a built site"
+                ));
             }
         }
-        let empty = fs::read_dir(&out).map(|mut d| d.next().is_none()).unwrap_or(false);
+        let empty = fs::read_dir(&out)
+            .map(|mut d| d.next().is_none())
+            .unwrap_or(false);
         if !empty && !out.join("index.html").is_file() && !out.join("404.html").is_file() {
             return refuse("it is not empty and does not look like a site bantin built (no index.html); bantin replaces the whole folder");
         }
@@ -77,13 +91,18 @@ pub fn absolute(p: &Path) -> PathBuf {
 /// A relative output path that stays inside the output folder.
 fn confined(rel: &str) -> Option<&Path> {
     let p = Path::new(rel);
-    p.components().all(|c| matches!(c, Component::Normal(_))).then_some(p)
+    p.components()
+        .all(|c| matches!(c, Component::Normal(_)))
+        .then_some(p)
 }
 
 /// Writes the whole site into `out`, replacing what was there only on success.
 pub fn write_site(out: &Path, pages: &[Rendered], files: &[CopiedFile]) -> io::Result<()> {
     let out = absolute(out);
-    let parent = out.parent().map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("."));
+    let parent = out
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("."));
     fs::create_dir_all(&parent)?;
     let name = out.file_name().and_then(|n| n.to_str()).unwrap_or("public");
     let fresh = parent.join(format!(".{name}.bantin-new-{}", std::process::id()));
@@ -111,7 +130,12 @@ fn fill(dir: &Path, pages: &[Rendered], files: &[CopiedFile]) -> io::Result<()> 
     for f in &folders {
         fs::create_dir_all(dir.join(f))?;
     }
-    let bad = |rel: &str| io::Error::new(io::ErrorKind::InvalidInput, format!("refusing to write outside the output folder: {rel}"));
+    let bad = |rel: &str| {
+        io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("refusing to write outside the output folder: {rel}"),
+        )
+    };
     // Copied files first, so that a generated page wins over a file of the same name.
     files.par_iter().try_for_each(|f| {
         let rel = confined(&f.out).ok_or_else(|| bad(&f.out))?;

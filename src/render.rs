@@ -24,7 +24,12 @@ pub struct Rendered {
 pub fn load_templates(site: &Site) -> Result<Tera, Diagnostics> {
     let mut tera = Tera::default();
     let mut diags = Diagnostics::default();
-    let shown: HashMap<&str, &PathBuf> = site.theme.templates.values().map(|t| (t.name.as_str(), &t.shown)).collect();
+    let shown: HashMap<&str, &PathBuf> = site
+        .theme
+        .templates
+        .values()
+        .map(|t| (t.name.as_str(), &t.shown))
+        .collect();
     // Parse each template alone first, so that every broken one is named.
     for t in site.theme.templates.values() {
         if let Err(e) = tera::Template::new(&t.name, None, &t.text) {
@@ -34,16 +39,26 @@ pub fn load_templates(site: &Site) -> Result<Tera, Diagnostics> {
     if !diags.is_empty() {
         return Err(diags);
     }
-    let all = site.theme.templates.values().map(|t| (t.name.as_str(), t.text.as_str()));
+    let all = site
+        .theme
+        .templates
+        .values()
+        .map(|t| (t.name.as_str(), t.text.as_str()));
     if let Err(e) = tera.add_raw_templates(all) {
         let name = error_template(&e);
-        let file = name.and_then(|n| shown.get(n.as_str()).map(|p| p.to_path_buf())).unwrap_or_else(|| "templates".into());
+        let file = name
+            .and_then(|n| shown.get(n.as_str()).map(|p| p.to_path_buf()))
+            .unwrap_or_else(|| "templates".into());
         diags.push(template_error(&file, &e));
         return Err(diags);
     }
     for name in crate::theme::REQUIRED_TEMPLATES {
         if !site.theme.templates.contains_key(*name) {
-            diags.push(Diagnostic::error(format!("templates/{name}"), "this template is missing").hint("every theme needs it; copy it from the built-in theme (bantin init makes one)"));
+            diags.push(
+                Diagnostic::error(format!("templates/{name}"), "this template is missing").hint(
+                    "every theme needs it; copy it from the built-in theme (bantin init makes one)",
+                ),
+            );
         }
     }
     if !diags.is_empty() {
@@ -72,21 +87,30 @@ fn error_template(e: &tera::Error) -> Option<String> {
 
 /// A Tera error with its chain: the template's line and column are in the causes.
 fn template_error(file: &std::path::Path, e: &tera::Error) -> Diagnostic {
-    let mut message = e.to_string();
+    let mut text = e.to_string();
     let mut source = std::error::Error::source(e);
     while let Some(cause) = source {
-        message.push_str("\n  ");
-        message.push_str(&cause.to_string().replace('\n', "\n  "));
+        text.push('\n');
+        text.push_str(&cause.to_string());
         source = cause.source();
     }
-    let line = message
-        .split("-->")
-        .nth(1)
-        .and_then(|rest| rest.trim_start().split(':').next())
-        .and_then(|n| n.trim().parse::<usize>().ok());
-    let mut d = Diagnostic::error(file, message).hint("fix the template syntax (Tera: {{ value }}, {% if %}...{% endif %}, {% for %}...{% endfor %})");
-    if let Some(line) = line {
-        d = d.at_line(line);
+    let position = text.split("-->").nth(1).and_then(|rest| {
+        let mut numbers = rest.trim_start().split(|c: char| !c.is_ascii_digit());
+        let line = numbers.next()?.parse::<usize>().ok()?;
+        let column = numbers.next().and_then(|c| c.parse::<usize>().ok());
+        Some((line, column))
+    });
+    let lines: Vec<&str> = text
+        .lines()
+        .map(str::trim_end)
+        .filter(|l| !l.trim().is_empty())
+        .collect();
+    let message = format!("the template has an error:\n    {}", lines.join("\n    "));
+    let mut d = Diagnostic::error(file, message).hint("fix the template (Tera syntax: {{ value }}, {% if %}...{% endif %}, {% for %}...{% endfor %}); every variable it uses is listed in docs/templates.md");
+    match position {
+        Some((line, Some(column))) => d = d.at(line, column),
+        Some((line, None)) => d = d.at_line(line),
+        None => {}
     }
     d
 }
@@ -105,7 +129,11 @@ pub fn root_of(file: &str) -> String {
 /// alias redirects. Sorted by path.
 pub fn render_site(site: &Site, tera: &Tera) -> Result<Vec<Rendered>, Diagnostics> {
     let shared = Shared::new(site);
-    let results: Vec<Result<Rendered, Diagnostic>> = site.pages.par_iter().map(|page| render_page(site, tera, &shared, page)).collect();
+    let results: Vec<Result<Rendered, Diagnostic>> = site
+        .pages
+        .par_iter()
+        .map(|page| render_page(site, tera, &shared, page))
+        .collect();
     let mut diags = Diagnostics::default();
     let mut out = Vec::with_capacity(results.len() + site.aliases.len() + 3);
     for r in results {
@@ -121,7 +149,11 @@ pub fn render_site(site: &Site, tera: &Tera) -> Result<Vec<Rendered>, Diagnostic
     for (path, report) in &site.aliases {
         out.push(Rendered {
             path: path.clone(),
-            bytes: redirect_page(path, &link(&site.entries[*report].dir, site.config.pretty_links)).into_bytes(),
+            bytes: redirect_page(
+                path,
+                &link(&site.entries[*report].dir, site.config.pretty_links),
+            )
+            .into_bytes(),
         });
     }
     if site.config.search {
@@ -141,11 +173,21 @@ pub fn render_site(site: &Site, tera: &Tera) -> Result<Vec<Rendered>, Diagnostic
     Ok(out)
 }
 
-fn render_page(site: &Site, tera: &Tera, shared: &Shared, page: &Page) -> Result<Rendered, Diagnostic> {
+fn render_page(
+    site: &Site,
+    tera: &Tera,
+    shared: &Shared,
+    page: &Page,
+) -> Result<Rendered, Diagnostic> {
     let root = root_of(&page.file);
     let (template, ctx) = context::page_context(site, shared, page, &root);
     let html = tera.render(template, &ctx).map_err(|e| {
-        let file = site.theme.templates.get(template).map(|t| t.shown.clone()).unwrap_or_else(|| template.into());
+        let file = site
+            .theme
+            .templates
+            .get(template)
+            .map(|t| t.shown.clone())
+            .unwrap_or_else(|| template.into());
         let mut d = template_error(&file, &e);
         d.message = format!("rendering {}: {}", page.file, d.message);
         d

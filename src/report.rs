@@ -79,7 +79,10 @@ const DATE_HINT: &str = "dates look like 2023-09-13 or 2023-09-13T14:00:00+07:00
 
 /// Splits `text` (LF line endings, no BOM) into front matter and body, with the line
 /// the body starts on.
-fn split_front_matter<'t>(text: &'t str, file: &Path) -> Result<(&'t str, &'t str, usize), Diagnostic> {
+fn split_front_matter<'t>(
+    text: &'t str,
+    file: &Path,
+) -> Result<(&'t str, &'t str, usize), Diagnostic> {
     let first = text.lines().next().unwrap_or("");
     if first.trim_end() != "+++" {
         let hint = if first.trim_end() == "---" {
@@ -93,14 +96,12 @@ fn split_front_matter<'t>(text: &'t str, file: &Path) -> Result<(&'t str, &'t st
     }
     let start = text.find('\n').map_or(text.len(), |i| i + 1);
     let mut offset = start;
-    let mut line = 2;
-    for l in text[start..].split_inclusive('\n') {
+    for (line, l) in (2..).zip(text[start..].split_inclusive('\n')) {
         if l.trim_end() == "+++" {
             let body_start = offset + l.len();
             return Ok((&text[start..offset], &text[body_start..], line + 1));
         }
         offset += l.len();
-        line += 1;
     }
     Err(Diagnostic::error(file, "the front matter is never closed")
         .at(1, 1)
@@ -108,7 +109,16 @@ fn split_front_matter<'t>(text: &'t str, file: &Path) -> Result<(&'t str, &'t st
 }
 
 /// Reads one report. `text` has LF line endings and no BOM; `file` is for messages.
-pub fn parse(text: &str, source: &str, file: &Path, config: &Config, units: &UnitTree) -> Result<Report, Vec<Diagnostic>> {
+///
+/// `units` is None when units.toml itself is broken: unit ids are then not checked, so
+/// that its errors are not repeated in every report.
+pub fn parse(
+    text: &str,
+    source: &str,
+    file: &Path,
+    config: &Config,
+    units: Option<&UnitTree>,
+) -> Result<Report, Vec<Diagnostic>> {
     let (front, body, body_line) = split_front_matter(text, file).map_err(|d| vec![d])?;
     let mut doc = TomlDoc::new(front, file, 2);
     let Some(table) = doc.parse() else {
@@ -119,38 +129,59 @@ pub fn parse(text: &str, source: &str, file: &Path, config: &Config, units: &Uni
     let title = doc.string(&table, "title");
     let title = match title {
         Some(t) if t.get_ref().trim().is_empty() => {
-            doc.error(t.span(), "the title is empty", "write the report's title between the quotes");
+            doc.error(
+                t.span(),
+                "the title is empty",
+                "write the report's title between the quotes",
+            );
             None
         }
         Some(t) => Some(t.into_inner().trim().to_string()),
         None => {
             if !table.contains_key("title") {
-                doc.error_whole(1, "the report has no `title`", "add a line like: title = \"Hội nghị sơ kết ...\"");
+                doc.error_whole(
+                    1,
+                    "the report has no `title`",
+                    "add a line like: title = \"Hội nghị sơ kết ...\"",
+                );
             }
             None
         }
     };
     let date = read_date(&mut doc, &table, config.offset);
     let unit = match doc.string(&table, "unit") {
-        Some(id) => match units.get(id.get_ref()) {
-            Some(u) => Some(u),
-            None => {
-                let hint = match units.suggest(id.get_ref()) {
+        Some(id) => match units.map(|u| u.get(id.get_ref())) {
+            None => Some(0),
+            Some(Some(u)) => Some(u),
+            Some(None) => {
+                let hint = match units.and_then(|u| u.suggest(id.get_ref())) {
                     Some(close) => format!("did you mean `{close}`?"),
                     None => "use the id of a [[unit]] in units.toml".to_string(),
                 };
-                doc.error(id.span(), format!("unit `{}` is not in units.toml", id.get_ref()), hint);
+                doc.error(
+                    id.span(),
+                    format!("unit `{}` is not in units.toml", id.get_ref()),
+                    hint,
+                );
                 None
             }
         },
         None => {
             if !table.contains_key("unit") {
-                doc.error_whole(1, "the report has no `unit`", "add a line like: unit = \"huyen-uy-cang-long\" (an id from units.toml)");
+                doc.error_whole(
+                    1,
+                    "the report has no `unit`",
+                    "add a line like: unit = \"huyen-uy-cang-long\" (an id from units.toml)",
+                );
             }
             None
         }
     };
-    let opt = |doc: &mut TomlDoc, key| doc.string(&table, key).map(|s| s.into_inner().trim().to_string()).filter(|s| !s.is_empty());
+    let opt = |doc: &mut TomlDoc, key| {
+        doc.string(&table, key)
+            .map(|s| s.into_inner().trim().to_string())
+            .filter(|s| !s.is_empty())
+    };
     let kind = opt(&mut doc, "kind");
     let summary = opt(&mut doc, "summary");
     let source_name = opt(&mut doc, "source");
@@ -177,30 +208,32 @@ pub fn parse(text: &str, source: &str, file: &Path, config: &Config, units: &Uni
         .unwrap_or_else(|| serde_json::Value::Object(Default::default()));
 
     match (title, date, unit, slug) {
-        (Some(title), Some(date), Some(unit), Some(slug)) if doc.diagnostics.is_empty() => Ok(Report {
-            source: source.to_string(),
-            file: file.to_path_buf(),
-            bundle: source == "index.md" || source.ends_with("/index.md"),
-            title,
-            date,
-            unit,
-            kind,
-            summary,
-            authors,
-            credits,
-            source_name,
-            location,
-            attendees,
-            documents,
-            tags,
-            cover,
-            draft,
-            slug,
-            aliases,
-            extra,
-            body: crate::lang::nfc(body),
-            body_line,
-        }),
+        (Some(title), Some(date), Some(unit), Some(slug)) if doc.diagnostics.is_empty() => {
+            Ok(Report {
+                source: source.to_string(),
+                file: file.to_path_buf(),
+                bundle: source == "index.md" || source.ends_with("/index.md"),
+                title,
+                date,
+                unit,
+                kind,
+                summary,
+                authors,
+                credits,
+                source_name,
+                location,
+                attendees,
+                documents,
+                tags,
+                cover,
+                draft,
+                slug,
+                aliases,
+                extra,
+                body: crate::lang::nfc(body),
+                body_line,
+            })
+        }
         _ => Err(doc.diagnostics),
     }
 }
@@ -214,7 +247,11 @@ fn terms(doc: &mut TomlDoc, table: &Table, key: &str) -> Vec<String> {
             continue;
         }
         if crate::lang::slugify(name).is_empty() {
-            doc.error(s.span(), format!("`{name}` has no letters or digits to name its page"), "write it with at least one letter or digit");
+            doc.error(
+                s.span(),
+                format!("`{name}` has no letters or digits to name its page"),
+                "write it with at least one letter or digit",
+            );
             continue;
         }
         if !out.iter().any(|o| o == name) {
@@ -226,22 +263,40 @@ fn terms(doc: &mut TomlDoc, table: &Table, key: &str) -> Vec<String> {
 
 fn read_date(doc: &mut TomlDoc, table: &Table, site: FixedOffset) -> Option<DateTime<FixedOffset>> {
     let Some(value) = table.get("date") else {
-        doc.error_whole(1, "the report has no `date`", "add a line like: date = 2023-09-13T14:00:00+07:00");
+        doc.error_whole(
+            1,
+            "the report has no `date`",
+            "add a line like: date = 2023-09-13T14:00:00+07:00",
+        );
         return None;
     };
     let dt = match value.get_ref() {
         DeValue::Datetime(dt) => dt,
         DeValue::String(s) => {
-            let hint = if s.trim().parse::<toml::value::Datetime>().is_ok_and(|d| d.date.is_some()) {
+            let hint = if s
+                .trim()
+                .parse::<toml::value::Datetime>()
+                .is_ok_and(|d| d.date.is_some())
+            {
                 format!("remove the quotes: date = {s}")
             } else {
                 DATE_HINT.to_string()
             };
-            doc.error(value.span(), format!("`date` must be a date, not the string \"{s}\""), hint);
+            doc.error(
+                value.span(),
+                format!("`date` must be a date, not the string \"{s}\""),
+                hint,
+            );
             return None;
         }
         other => {
-            doc.type_error("date", value, other, "a date", "date = 2023-09-13T14:00:00+07:00");
+            doc.type_error(
+                "date",
+                value,
+                other,
+                "a date",
+                "date = 2023-09-13T14:00:00+07:00",
+            );
             return None;
         }
     };
@@ -250,24 +305,41 @@ fn read_date(doc: &mut TomlDoc, table: &Table, site: FixedOffset) -> Option<Date
         return None;
     };
     let Some(day) = NaiveDate::from_ymd_opt(d.year as i32, d.month as u32, d.day as u32) else {
-        doc.error(value.span(), format!("{dt} is not a day of the calendar"), DATE_HINT);
+        doc.error(
+            value.span(),
+            format!("{dt} is not a day of the calendar"),
+            DATE_HINT,
+        );
         return None;
     };
     let time = dt
         .time
-        .and_then(|t| NaiveTime::from_hms_nano_opt(t.hour as u32, t.minute as u32, t.second.unwrap_or(0) as u32, t.nanosecond.unwrap_or(0)))
+        .and_then(|t| {
+            NaiveTime::from_hms_nano_opt(
+                t.hour as u32,
+                t.minute as u32,
+                t.second.unwrap_or(0) as u32,
+                t.nanosecond.unwrap_or(0),
+            )
+        })
         .unwrap_or(NaiveTime::MIN);
     let naive = day.and_time(time);
     let offset = match dt.offset {
         None => site,
         Some(toml::value::Offset::Z) => FixedOffset::east_opt(0)?,
-        Some(toml::value::Offset::Custom { minutes }) => match FixedOffset::east_opt(minutes as i32 * 60) {
-            Some(o) => o,
-            None => {
-                doc.error(value.span(), "the date's UTC offset is out of range", DATE_HINT);
-                return None;
+        Some(toml::value::Offset::Custom { minutes }) => {
+            match FixedOffset::east_opt(minutes as i32 * 60) {
+                Some(o) => o,
+                None => {
+                    doc.error(
+                        value.span(),
+                        "the date's UTC offset is out of range",
+                        DATE_HINT,
+                    );
+                    return None;
+                }
             }
-        },
+        }
     };
     let local = offset.from_local_datetime(&naive).single()?;
     Some(local.with_timezone(&site))
@@ -283,7 +355,10 @@ fn read_cover(doc: &mut TomlDoc, table: &Table) -> Option<Cover> {
     doc.check_keys(t, &["src", "alt"], "cover");
     let line = crate::diag::locate(doc.text, value.span().start).0 + doc.first_line - 1;
     let src = doc.string(t, "src");
-    let alt = doc.string(t, "alt").map(|a| a.into_inner()).unwrap_or_default();
+    let alt = doc
+        .string(t, "alt")
+        .map(|a| a.into_inner())
+        .unwrap_or_default();
     match src {
         Some(s) if !s.get_ref().trim().is_empty() => Some(Cover {
             src: s.into_inner().trim().to_string(),
@@ -291,7 +366,11 @@ fn read_cover(doc: &mut TomlDoc, table: &Table) -> Option<Cover> {
             line,
         }),
         _ => {
-            doc.error(value.span(), "`cover` has no `src`", format!("name the image file: {example}"));
+            doc.error(
+                value.span(),
+                "`cover` has no `src`",
+                format!("name the image file: {example}"),
+            );
             None
         }
     }
@@ -311,7 +390,11 @@ fn read_slug(doc: &mut TomlDoc, table: &Table, title: Option<&str>) -> Option<St
             }
             let slug = crate::lang::slugify(raw);
             if slug.is_empty() {
-                doc.error(s.span(), "the slug has no letters or digits", "write it like: slug = \"so-ket-nghi-quyet-35\"");
+                doc.error(
+                    s.span(),
+                    "the slug has no letters or digits",
+                    "write it like: slug = \"so-ket-nghi-quyet-35\"",
+                );
                 return None;
             }
             Some(slug)
@@ -359,7 +442,11 @@ pub fn alias_path(alias: &str) -> Option<String> {
     }
     let trimmed = alias.trim_start_matches('/');
     let segments: Vec<&str> = trimmed.split('/').filter(|s| !s.is_empty()).collect();
-    if segments.is_empty() || segments.iter().any(|s| *s == "." || *s == ".." || s.starts_with('.')) {
+    if segments.is_empty()
+        || segments
+            .iter()
+            .any(|s| *s == "." || *s == ".." || s.starts_with('.'))
+    {
         return None;
     }
     let joined = segments.join("/");

@@ -55,36 +55,54 @@ của các đơn vị. Đây là bài mẫu: hãy sửa hoặc xóa nó, rồi v
 "#;
 
 fn exists_error(path: &Path) -> Diagnostic {
-    Diagnostic::error(path, "this file already exists; bantin does not overwrite it").hint("choose another name or move the existing file away")
+    Diagnostic::error(
+        path,
+        "this file already exists; bantin does not overwrite it",
+    )
+    .hint("choose another name or move the existing file away")
 }
 
 fn create_new(path: &Path, text: &str) -> Result<(), Diagnostic> {
     if let Some(parent) = path.parent() {
-        fs::create_dir_all(parent).map_err(|e| Diagnostic::error(parent, format!("cannot create the folder: {e}")))?;
+        fs::create_dir_all(parent)
+            .map_err(|e| Diagnostic::error(parent, format!("cannot create the folder: {e}")))?;
     }
-    let mut f = fs::OpenOptions::new().write(true).create_new(true).open(path).map_err(|e| {
-        if e.kind() == std::io::ErrorKind::AlreadyExists {
-            exists_error(path)
-        } else {
-            Diagnostic::error(path, format!("cannot create the file: {e}"))
-        }
-    })?;
-    f.write_all(text.as_bytes()).map_err(|e| Diagnostic::error(path, format!("cannot write the file: {e}")))
+    let mut f = fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(path)
+        .map_err(|e| {
+            if e.kind() == std::io::ErrorKind::AlreadyExists {
+                exists_error(path)
+            } else {
+                Diagnostic::error(path, format!("cannot create the file: {e}"))
+            }
+        })?;
+    f.write_all(text.as_bytes())
+        .map_err(|e| Diagnostic::error(path, format!("cannot write the file: {e}")))
 }
 
 /// A new site in `dir`, which must not exist or be empty.
 pub fn init(dir: &Path) -> Result<Vec<PathBuf>, Diagnostic> {
     if dir.exists() {
-        let empty = fs::read_dir(dir).map(|mut d| d.next().is_none()).unwrap_or(false);
+        let empty = fs::read_dir(dir)
+            .map(|mut d| d.next().is_none())
+            .unwrap_or(false);
         if !empty {
-            return Err(Diagnostic::error(dir, "this folder is not empty; bantin init only starts sites in a new or empty folder")
-                .hint("name a new folder, like: bantin init ban-tin"));
+            return Err(Diagnostic::error(
+                dir,
+                "this folder is not empty; bantin init only starts sites in a new or empty folder",
+            )
+            .hint("name a new folder, like: bantin init ban-tin"));
         }
     }
     let files = [
         ("bantin.toml", INIT_CONFIG),
         ("units.toml", INIT_UNITS),
-        ("content/2025/01/hoi-nghi-trien-khai-ban-tin-noi-bo.md", INIT_REPORT),
+        (
+            "content/2025/01/hoi-nghi-trien-khai-ban-tin-noi-bo.md",
+            INIT_REPORT,
+        ),
         (".gitignore", "/public\n"),
     ];
     let mut made = Vec::new();
@@ -102,13 +120,20 @@ pub fn parse_date(s: &str, offset: FixedOffset) -> Option<DateTime<FixedOffset>>
     if let Ok(d) = DateTime::parse_from_rfc3339(s) {
         return Some(d);
     }
-    for format in ["%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M"] {
+    for format in [
+        "%Y-%m-%dT%H:%M:%S",
+        "%Y-%m-%dT%H:%M",
+        "%Y-%m-%d %H:%M:%S",
+        "%Y-%m-%d %H:%M",
+    ] {
         if let Ok(n) = NaiveDateTime::parse_from_str(s, format) {
             return n.and_local_timezone(offset).single();
         }
     }
     let day = NaiveDate::parse_from_str(s, "%Y-%m-%d").ok()?;
-    day.and_hms_opt(0, 0, 0)?.and_local_timezone(offset).single()
+    day.and_hms_opt(0, 0, 0)?
+        .and_local_timezone(offset)
+        .single()
 }
 
 fn toml_string(s: &str) -> String {
@@ -128,28 +153,50 @@ fn toml_string(s: &str) -> String {
 }
 
 /// `bantin new`: a report with its front matter filled in at content/YYYY/MM/SLUG.md.
-pub fn new_report(root: &Path, title: &str, unit: &str, date: Option<&str>) -> Result<PathBuf, Vec<Diagnostic>> {
-    let config_text = crate::load::read_text(&root.join("bantin.toml"), Path::new("bantin.toml")).map_err(|d| vec![d])?;
+pub fn new_report(
+    root: &Path,
+    title: &str,
+    unit: &str,
+    date: Option<&str>,
+) -> Result<PathBuf, Vec<Diagnostic>> {
+    let config_text = crate::load::read_text(&root.join("bantin.toml"), Path::new("bantin.toml"))
+        .map_err(|d| vec![d])?;
     let config = Config::parse(&config_text, Path::new("bantin.toml"))?;
-    let units_text = crate::load::read_text(&root.join("units.toml"), Path::new("units.toml")).map_err(|d| vec![d])?;
+    let units_text = crate::load::read_text(&root.join("units.toml"), Path::new("units.toml"))
+        .map_err(|d| vec![d])?;
     let units = UnitTree::parse(&units_text, Path::new("units.toml"))?;
     let title = crate::lang::nfc(title.trim());
     let mut problems = Vec::new();
     if title.is_empty() {
-        problems.push(Diagnostic::error("(command line)", "the title is empty").hint("bantin new \"Hội nghị sơ kết ...\" --unit ID"));
+        problems.push(
+            Diagnostic::error("(command line)", "the title is empty")
+                .hint("bantin new \"Hội nghị sơ kết ...\" --unit ID"),
+        );
     }
     if units.get(unit).is_none() {
         let hint = match units.suggest(unit) {
             Some(close) => format!("did you mean `{close}`?"),
-            None => format!("units.toml has: {}", units.ids().collect::<Vec<_>>().join(", ")),
+            None => format!(
+                "units.toml has: {}",
+                units.ids().collect::<Vec<_>>().join(", ")
+            ),
         };
-        problems.push(Diagnostic::error("(command line)", format!("unit `{unit}` is not in units.toml")).hint(hint));
+        problems.push(
+            Diagnostic::error(
+                "(command line)",
+                format!("unit `{unit}` is not in units.toml"),
+            )
+            .hint(hint),
+        );
     }
     let when = match date {
         Some(d) => match parse_date(d, config.offset) {
             Some(when) => when.with_timezone(&config.offset),
             None => {
-                problems.push(Diagnostic::error("(command line)", format!("`{d}` is not a date")).hint("dates look like 2023-09-13 or 2023-09-13T14:00:00+07:00"));
+                problems.push(
+                    Diagnostic::error("(command line)", format!("`{d}` is not a date"))
+                        .hint("dates look like 2023-09-13 or 2023-09-13T14:00:00+07:00"),
+                );
                 DateTime::<Utc>::from(std::time::SystemTime::now()).with_timezone(&config.offset)
             }
         },
@@ -157,12 +204,21 @@ pub fn new_report(root: &Path, title: &str, unit: &str, date: Option<&str>) -> R
     };
     let slug = crate::lang::slugify(&title);
     if slug.is_empty() && !title.is_empty() {
-        problems.push(Diagnostic::error("(command line)", "the title has no letters or digits to name the file").hint("write a title with words in it"));
+        problems.push(
+            Diagnostic::error(
+                "(command line)",
+                "the title has no letters or digits to name the file",
+            )
+            .hint("write a title with words in it"),
+        );
     }
     if !problems.is_empty() {
         return Err(problems);
     }
-    let rel = PathBuf::from("content").join(when.format("%Y").to_string()).join(when.format("%m").to_string()).join(format!("{slug}.md"));
+    let rel = PathBuf::from("content")
+        .join(when.format("%Y").to_string())
+        .join(when.format("%m").to_string())
+        .join(format!("{slug}.md"));
     let date_text = when.format("%Y-%m-%dT%H:%M:%S%:z").to_string();
     let text = format!(
         "+++\ntitle = {}\ndate = {date_text}\nunit = {}\n# kind = \"Hội nghị sơ kết\"\n# authors = [\"\"]\n# documents = [\"\"]\n# tags = [\"\"]\n+++\n\n",

@@ -62,7 +62,11 @@ pub enum TaxonomyKind {
 }
 
 impl TaxonomyKind {
-    pub const ALL: [TaxonomyKind; 3] = [TaxonomyKind::Tag, TaxonomyKind::Document, TaxonomyKind::Kind];
+    pub const ALL: [TaxonomyKind; 3] = [
+        TaxonomyKind::Tag,
+        TaxonomyKind::Document,
+        TaxonomyKind::Kind,
+    ];
 
     /// The folder of its pages (the contract's table).
     pub fn dir(self) -> &'static str {
@@ -99,15 +103,24 @@ pub struct Taxonomy {
 /// What a page shows; `page` counts from 1.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum PageKind {
-    Home { page: usize },
+    Home {
+        page: usize,
+    },
     Report(usize),
     Archive,
     Year(usize),
     Month(usize, usize),
     Units,
-    Unit { unit: usize, page: usize },
+    Unit {
+        unit: usize,
+        page: usize,
+    },
     Terms(usize),
-    Term { taxonomy: usize, term: usize, page: usize },
+    Term {
+        taxonomy: usize,
+        term: usize,
+        page: usize,
+    },
     Search,
     NotFound,
 }
@@ -177,7 +190,11 @@ impl LinkResolver for Resolver<'_> {
             return Some(found.clone());
         }
         // A link to a bundle's folder means its report.
-        let index = if target.is_empty() { "index.md".to_string() } else { format!("{target}/index.md") };
+        let index = if target.is_empty() {
+            "index.md".to_string()
+        } else {
+            format!("{target}/index.md")
+        };
         self.targets.get(&index).cloned()
     }
 }
@@ -198,7 +215,10 @@ impl Site {
         let pretty = config.pretty_links;
         let mut diags = Diagnostics::default();
 
-        let mut reports: Vec<Report> = reports.into_iter().filter(|r| options.drafts || !r.draft).collect();
+        let mut reports: Vec<Report> = reports
+            .into_iter()
+            .filter(|r| options.drafts || !r.draft)
+            .collect();
         reports.sort_by(|a, b| {
             b.date
                 .cmp(&a.date)
@@ -208,11 +228,16 @@ impl Site {
         let dirs = assign_dirs(&reports, &mut diags);
 
         // Where every file under content/ ends up, for links written in reports.
-        let mut targets: HashMap<String, String> = HashMap::with_capacity(reports.len() + assets.len());
+        let mut targets: HashMap<String, String> =
+            HashMap::with_capacity(reports.len() + assets.len());
         for (report, dir) in reports.iter().zip(&dirs) {
             targets.insert(report.source.clone(), link(dir, pretty));
         }
-        let report_dir: HashMap<&str, &str> = reports.iter().zip(&dirs).map(|(r, d)| (r.source.as_str(), d.as_str())).collect();
+        let report_dir: HashMap<&str, &str> = reports
+            .iter()
+            .zip(&dirs)
+            .map(|(r, d)| (r.source.as_str(), d.as_str()))
+            .collect();
         let mut files = Vec::with_capacity(assets.len() + theme.statics.len());
         for asset in &assets {
             let out = match &asset.owner {
@@ -221,7 +246,10 @@ impl Site {
                         continue; // the bundle is a draft left out: so are its files
                     };
                     let folder = owner.strip_suffix("index.md").unwrap_or(owner);
-                    format!("{dir}{}", asset.source.strip_prefix(folder).unwrap_or(&asset.source))
+                    format!(
+                        "{dir}{}",
+                        asset.source.strip_prefix(folder).unwrap_or(&asset.source)
+                    )
                 }
                 None => asset.source.clone(),
             };
@@ -293,7 +321,12 @@ impl Site {
     fn plan_pages(&self) -> Vec<Page> {
         let per = self.config.paginate;
         let mut pages = Vec::new();
-        let mut add = |dir: String, kind: PageKind| pages.push(Page { file: format!("{dir}index.html"), kind });
+        let mut add = |dir: String, kind: PageKind| {
+            pages.push(Page {
+                file: format!("{dir}index.html"),
+                kind,
+            })
+        };
         for page in 1..=page_count(self.entries.len(), per) {
             add(paged_dir("", page), PageKind::Home { page });
         }
@@ -304,13 +337,19 @@ impl Site {
         for (y, year) in self.years.iter().enumerate() {
             add(format!("{}/", year.year), PageKind::Year(y));
             for (m, month) in year.months.iter().enumerate() {
-                add(format!("{}/{:02}/", year.year, month.month), PageKind::Month(y, m));
+                add(
+                    format!("{}/{:02}/", year.year, month.month),
+                    PageKind::Month(y, m),
+                );
             }
         }
         add("don-vi/".into(), PageKind::Units);
         for (u, unit) in self.units.units.iter().enumerate() {
             for page in 1..=page_count(self.unit_reports[u].len(), per) {
-                add(paged_dir(&format!("don-vi/{}/", unit.id), page), PageKind::Unit { unit: u, page });
+                add(
+                    paged_dir(&format!("don-vi/{}/", unit.id), page),
+                    PageKind::Unit { unit: u, page },
+                );
             }
         }
         for (t, tax) in self.taxonomies.iter().enumerate() {
@@ -318,7 +357,14 @@ impl Site {
             for (i, term) in tax.terms.iter().enumerate() {
                 for page in 1..=page_count(term.reports.len(), per) {
                     let base = format!("{}/{}/", tax.kind.dir(), term.slug);
-                    add(paged_dir(&base, page), PageKind::Term { taxonomy: t, term: i, page });
+                    add(
+                        paged_dir(&base, page),
+                        PageKind::Term {
+                            taxonomy: t,
+                            term: i,
+                            page,
+                        },
+                    );
                 }
             }
         }
@@ -340,15 +386,24 @@ impl Site {
             for (path, line) in &e.report.aliases {
                 if pages.contains(path.as_str()) {
                     diags.push(
-                        Diagnostic::error(&e.report.file, format!("alias `{path}` is the address of a page of the site"))
-                            .at_line(*line)
-                            .hint("an alias is an old address that no longer has a page; remove it"),
+                        Diagnostic::error(
+                            &e.report.file,
+                            format!("alias `{path}` is the address of a page of the site"),
+                        )
+                        .at_line(*line)
+                        .hint("an alias is an old address that no longer has a page; remove it"),
                     );
                 } else if let Some(&other) = seen.get(path) {
                     diags.push(
-                        Diagnostic::error(&e.report.file, format!("alias `{path}` is also an alias of {}", self.entries[other].report.file.display()))
-                            .at_line(*line)
-                            .hint("an old address can redirect to one report only; remove one of them"),
+                        Diagnostic::error(
+                            &e.report.file,
+                            format!(
+                                "alias `{path}` is also an alias of {}",
+                                self.entries[other].report.file.display()
+                            ),
+                        )
+                        .at_line(*line)
+                        .hint("an old address can redirect to one report only; remove one of them"),
                     );
                 } else {
                     seen.insert(path.clone(), i);
@@ -374,8 +429,11 @@ impl Site {
                     Bytes::Embedded(_) => PathBuf::from("(built-in theme)"),
                 };
                 diags.push(
-                    Diagnostic::error(file, format!("this file would be written over the page {}", f.out))
-                        .hint("rename or move the file"),
+                    Diagnostic::error(
+                        file,
+                        format!("this file would be written over the page {}", f.out),
+                    )
+                    .hint("rename or move the file"),
                 );
             }
         }
@@ -421,16 +479,29 @@ fn assign_dirs(reports: &[Report], diags: &mut Diagnostics) -> Vec<String> {
         taken.insert(dir.clone());
         let other = &reports[first_owner[wanted[i].as_str()]];
         diags.push(
-            Diagnostic::warning(&reports[i].file, format!("the address {}/ is already taken by {}; this report gets {dir}/", wanted[i], other.file.display()))
-                .at_line(1)
-                .hint("give one of the reports its own `slug = \"...\"`"),
+            Diagnostic::warning(
+                &reports[i].file,
+                format!(
+                    "the address {}/ is already taken by {}; this report gets {dir}/",
+                    wanted[i],
+                    other.file.display()
+                ),
+            )
+            .at_line(1)
+            .hint("give one of the reports its own `slug = \"...\"`"),
         );
         dirs[i] = format!("{dir}/");
     }
     dirs
 }
 
-fn render_entry(report: Report, dir: String, allow_html: bool, strict: bool, resolver: &Resolver) -> (Entry, Vec<Diagnostic>) {
+fn render_entry(
+    report: Report,
+    dir: String,
+    allow_html: bool,
+    strict: bool,
+    resolver: &Resolver,
+) -> (Entry, Vec<Diagnostic>) {
     let mut diags = Vec::new();
     let rendered = crate::markdown::render(
         &MarkdownInput {
@@ -489,7 +560,14 @@ fn render_entry(report: Report, dir: String, allow_html: bool, strict: bool, res
 }
 
 pub fn is_external(url: &str) -> bool {
-    url.starts_with("//") || url.split_once(':').is_some_and(|(scheme, _)| !scheme.is_empty() && !scheme.contains('/') && scheme.chars().all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c)))
+    url.starts_with("//")
+        || url.split_once(':').is_some_and(|(scheme, _)| {
+            !scheme.is_empty()
+                && !scheme.contains('/')
+                && scheme
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c))
+        })
 }
 
 /// `target` as written in `source` (both relative to content/) to a normalized path
@@ -518,7 +596,8 @@ fn build_taxonomies(entries: &mut [Entry]) -> Vec<Taxonomy> {
         .iter()
         .map(|&kind| {
             // slug -> (spelling -> uses, reports)
-            let mut by_slug: BTreeMap<String, (BTreeMap<String, usize>, Vec<usize>)> = BTreeMap::new();
+            let mut by_slug: BTreeMap<String, (BTreeMap<String, usize>, Vec<usize>)> =
+                BTreeMap::new();
             for (i, e) in entries.iter().enumerate() {
                 let names: Vec<&String> = match kind {
                     TaxonomyKind::Tag => e.report.tags.iter().collect(),
@@ -542,10 +621,17 @@ fn build_taxonomies(entries: &mut [Entry]) -> Vec<Taxonomy> {
                 .map(|(slug, (spellings, reports))| {
                     let name = spellings
                         .iter()
-                        .max_by(|a, b| a.1.cmp(b.1).then_with(|| collation_key(b.0).cmp(&collation_key(a.0))))
+                        .max_by(|a, b| {
+                            a.1.cmp(b.1)
+                                .then_with(|| collation_key(b.0).cmp(&collation_key(a.0)))
+                        })
                         .map(|(n, _)| n.clone())
                         .unwrap_or_default();
-                    Term { name, slug, reports }
+                    Term {
+                        name,
+                        slug,
+                        reports,
+                    }
                 })
                 .collect();
             terms.sort_by_cached_key(|t| (collation_key(&t.name), t.slug.clone()));
@@ -555,7 +641,12 @@ fn build_taxonomies(entries: &mut [Entry]) -> Vec<Taxonomy> {
         .into_iter()
         .inspect(|tax| {
             // Each report lists its terms in the order its editor wrote them.
-            let index: HashMap<&str, usize> = tax.terms.iter().enumerate().map(|(t, term)| (term.slug.as_str(), t)).collect();
+            let index: HashMap<&str, usize> = tax
+                .terms
+                .iter()
+                .enumerate()
+                .map(|(t, term)| (term.slug.as_str(), t))
+                .collect();
             for e in entries.iter_mut() {
                 let names: Vec<&String> = match tax.kind {
                     TaxonomyKind::Tag => e.report.tags.iter().collect(),
@@ -594,7 +685,10 @@ fn build_years(entries: &[Entry]) -> Vec<Year> {
         let year = years.last_mut().expect("just pushed");
         year.reports.push(i);
         if year.months.last().is_none_or(|last| last.month != m) {
-            year.months.push(Month { month: m, reports: Vec::new() });
+            year.months.push(Month {
+                month: m,
+                reports: Vec::new(),
+            });
         }
         year.months.last_mut().expect("just pushed").reports.push(i);
     }

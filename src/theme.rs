@@ -68,8 +68,13 @@ impl Theme {
         let theme_dir = root.join("themes").join(name);
         if name != "default" && !theme_dir.is_dir() {
             diags.push(
-                Diagnostic::error("bantin.toml", format!("theme `{name}` not found: there is no folder themes/{name}/"))
-                    .hint("put the theme in themes/ or remove the `theme` line to use the built-in theme"),
+                Diagnostic::error(
+                    "bantin.toml",
+                    format!("theme `{name}` not found: there is no folder themes/{name}/"),
+                )
+                .hint(
+                    "put the theme in themes/ or remove the `theme` line to use the built-in theme",
+                ),
             );
             return Err(diags);
         }
@@ -80,7 +85,14 @@ impl Theme {
             if let Some(t) = rel.strip_prefix("templates/") {
                 let text = String::from_utf8_lossy(bytes).into_owned();
                 let shown = PathBuf::from("(built-in theme)/templates").join(t);
-                theme.templates.insert(t.to_string(), Template { name: t.to_string(), text, shown });
+                theme.templates.insert(
+                    t.to_string(),
+                    Template {
+                        name: t.to_string(),
+                        text,
+                        shown,
+                    },
+                );
             } else if let Some(s) = rel.strip_prefix("static/") {
                 if name == "default" {
                     theme.statics.insert(s.to_string(), Bytes::Embedded(bytes));
@@ -95,7 +107,12 @@ impl Theme {
             theme.add_dir(&theme_dir, &shown, &mut diags);
         }
         theme.add_templates_dir(&root.join("templates"), Path::new("templates"), &mut diags);
-        add_statics(&mut theme.statics, &root.join("static"), Path::new("static"), &mut diags);
+        add_statics(
+            &mut theme.statics,
+            &root.join("static"),
+            Path::new("static"),
+            &mut diags,
+        );
         if diags.is_empty() {
             Ok(theme)
         } else {
@@ -105,7 +122,12 @@ impl Theme {
 
     fn add_dir(&mut self, dir: &Path, shown: &Path, diags: &mut Vec<Diagnostic>) {
         self.add_templates_dir(&dir.join("templates"), &shown.join("templates"), diags);
-        add_statics(&mut self.statics, &dir.join("static"), &shown.join("static"), diags);
+        add_statics(
+            &mut self.statics,
+            &dir.join("static"),
+            &shown.join("static"),
+            diags,
+        );
         let i18n = dir.join("i18n.toml");
         if i18n.is_file() {
             let shown = shown.join("i18n.toml");
@@ -121,7 +143,14 @@ impl Theme {
             let shown = shown.join(&rel);
             match crate::load::read_text(&abs, &shown) {
                 Ok(text) => {
-                    self.templates.insert(rel.clone(), Template { name: rel, text, shown });
+                    self.templates.insert(
+                        rel.clone(),
+                        Template {
+                            name: rel,
+                            text,
+                            shown,
+                        },
+                    );
                 }
                 Err(d) => diags.push(d),
             }
@@ -136,8 +165,11 @@ impl Theme {
                 }
             }
             Err(e) => {
-                let mut d = Diagnostic::error(shown, format!("interface strings are not valid: {}", e.message()))
-                    .hint("i18n.toml holds [vi] and [en] tables of key = \"text\"");
+                let mut d = Diagnostic::error(
+                    shown,
+                    format!("interface strings are not valid: {}", e.message()),
+                )
+                .hint("i18n.toml holds [vi] and [en] tables of key = \"text\"");
                 if let Some(span) = e.span() {
                     d = d.at_offset(text, span.start, 1);
                 }
@@ -156,7 +188,12 @@ fn collect_embedded(dir: &'static Dir<'static>, out: &mut Vec<(PathBuf, &'static
     }
 }
 
-fn add_statics(statics: &mut BTreeMap<String, Bytes>, dir: &Path, shown: &Path, diags: &mut Vec<Diagnostic>) {
+fn add_statics(
+    statics: &mut BTreeMap<String, Bytes>,
+    dir: &Path,
+    shown: &Path,
+    diags: &mut Vec<Diagnostic>,
+) {
     for (rel, abs) in files_under(dir, shown, diags) {
         statics.insert(rel, Bytes::Disk(abs));
     }
@@ -169,7 +206,10 @@ fn files_under(dir: &Path, shown: &Path, diags: &mut Vec<Diagnostic>) -> Vec<(St
     if !dir.is_dir() {
         return out;
     }
-    for entry in walkdir::WalkDir::new(dir).follow_links(false).sort_by_file_name() {
+    for entry in walkdir::WalkDir::new(dir)
+        .follow_links(false)
+        .sort_by_file_name()
+    {
         let entry = match entry {
             Ok(e) => e,
             Err(e) => {
@@ -178,7 +218,10 @@ fn files_under(dir: &Path, shown: &Path, diags: &mut Vec<Diagnostic>) -> Vec<(St
             }
         };
         let rel = entry.path().strip_prefix(dir).unwrap_or(entry.path());
-        if rel.components().any(|c| c.as_os_str().to_str().is_some_and(|n| n.starts_with('.'))) {
+        if rel
+            .components()
+            .any(|c| c.as_os_str().to_str().is_some_and(|n| n.starts_with('.')))
+        {
             continue;
         }
         if entry.file_type().is_symlink() {
@@ -193,7 +236,10 @@ fn files_under(dir: &Path, shown: &Path, diags: &mut Vec<Diagnostic>) -> Vec<(St
         }
         match rel.to_str() {
             Some(r) => out.push((r.replace('\\', "/"), entry.path().to_path_buf())),
-            None => diags.push(Diagnostic::error(shown.join(rel), "the file name is not valid Unicode")),
+            None => diags.push(Diagnostic::error(
+                shown.join(rel),
+                "the file name is not valid Unicode",
+            )),
         }
     }
     out

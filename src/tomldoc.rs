@@ -52,7 +52,12 @@ impl<'a> TomlDoc<'a> {
         }
     }
 
-    pub fn error(&mut self, span: Range<usize>, message: impl Into<String>, hint: impl Into<String>) {
+    pub fn error(
+        &mut self,
+        span: Range<usize>,
+        message: impl Into<String>,
+        hint: impl Into<String>,
+    ) {
         let d = Diagnostic::error(&self.file, message)
             .at_offset(self.text, span.start, self.first_line)
             .hint(hint);
@@ -60,9 +65,17 @@ impl<'a> TomlDoc<'a> {
     }
 
     /// An error that belongs to the document as a whole (a missing key).
-    pub fn error_whole(&mut self, line: usize, message: impl Into<String>, hint: impl Into<String>) {
-        self.diagnostics
-            .push(Diagnostic::error(&self.file, message).at_line(line).hint(hint));
+    pub fn error_whole(
+        &mut self,
+        line: usize,
+        message: impl Into<String>,
+        hint: impl Into<String>,
+    ) {
+        self.diagnostics.push(
+            Diagnostic::error(&self.file, message)
+                .at_line(line)
+                .hint(hint),
+        );
     }
 
     /// Reports every key of `table` not in `known`, with the closest known key.
@@ -73,7 +86,10 @@ impl<'a> TomlDoc<'a> {
                 continue;
             }
             let hint = match did_you_mean(name, known.iter().copied()) {
-                Some(close) => format!("did you mean `{close}`? {what} may have: {}", known.join(", ")),
+                Some(close) => format!(
+                    "did you mean `{close}`? {what} may have: {}",
+                    known.join(", ")
+                ),
                 None => format!("{what} may have: {}", known.join(", ")),
             };
             self.error(key.span(), format!("unknown key `{name}`"), hint);
@@ -100,14 +116,28 @@ impl<'a> TomlDoc<'a> {
                 let mut out = Vec::with_capacity(items.len());
                 for item in items.iter() {
                     match item.get_ref() {
-                        DeValue::String(s) => out.push(Spanned::new(item.span(), crate::lang::nfc(s))),
-                        other => self.type_error(key, item, other, "a string", &format!("{key} = [\"...\", \"...\"]")),
+                        DeValue::String(s) => {
+                            out.push(Spanned::new(item.span(), crate::lang::nfc(s)))
+                        }
+                        other => self.type_error(
+                            key,
+                            item,
+                            other,
+                            "a string",
+                            &format!("{key} = [\"...\", \"...\"]"),
+                        ),
                     }
                 }
                 out
             }
             other => {
-                self.type_error(key, value, other, "a list of strings", &format!("{key} = [\"...\", \"...\"]"));
+                self.type_error(
+                    key,
+                    value,
+                    other,
+                    "a list of strings",
+                    &format!("{key} = [\"...\", \"...\"]"),
+                );
                 Vec::new()
             }
         }
@@ -128,13 +158,19 @@ impl<'a> TomlDoc<'a> {
         let value = table.get(key)?;
         let example = format!("{key} = {}", min.max(1) * 20);
         match value.get_ref() {
-            DeValue::Integer(i) => match i64::from_str_radix(&i.as_str().replace('_', ""), i.radix()) {
-                Ok(n) if n >= min => Some(n),
-                _ => {
-                    self.error(value.span(), format!("`{key}` must be a whole number of at least {min}"), example);
-                    None
+            DeValue::Integer(i) => {
+                match i64::from_str_radix(&i.as_str().replace('_', ""), i.radix()) {
+                    Ok(n) if n >= min => Some(n),
+                    _ => {
+                        self.error(
+                            value.span(),
+                            format!("`{key}` must be a whole number of at least {min}"),
+                            example,
+                        );
+                        None
+                    }
                 }
-            },
+            }
             other => {
                 self.type_error(key, value, other, "a whole number", &example);
                 None
@@ -153,7 +189,14 @@ impl<'a> TomlDoc<'a> {
         }
     }
 
-    pub fn type_error(&mut self, key: &str, value: &Value, found: &DeValue, expected: &str, example: &str) {
+    pub fn type_error(
+        &mut self,
+        key: &str,
+        value: &Value,
+        found: &DeValue,
+        expected: &str,
+        example: &str,
+    ) {
         self.error(
             value.span(),
             format!("`{key}` must be {expected}, not {}", type_name(found)),

@@ -96,11 +96,22 @@ impl UnitTree {
                 }
                 continue;
             };
-            if id.get_ref().is_empty() || !id.get_ref().bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-') {
+            if id.get_ref().is_empty()
+                || !id
+                    .get_ref()
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+            {
                 doc.error(
                     id.span(),
-                    format!("unit id `{}` may only have lower case letters a-z, digits and -", id.get_ref()),
-                    format!("write it like: id = \"{}\"", crate::lang::slugify(id.get_ref())),
+                    format!(
+                        "unit id `{}` may only have lower case letters a-z, digits and -",
+                        id.get_ref()
+                    ),
+                    format!(
+                        "write it like: id = \"{}\"",
+                        crate::lang::slugify(id.get_ref())
+                    ),
                 );
                 continue;
             }
@@ -116,7 +127,11 @@ impl UnitTree {
             let name = match name {
                 Some(n) if !n.get_ref().trim().is_empty() => n.into_inner(),
                 Some(n) => {
-                    doc.error(n.span(), "the unit's name is empty", "write the unit's full name between the quotes");
+                    doc.error(
+                        n.span(),
+                        "the unit's name is empty",
+                        "write the unit's full name between the quotes",
+                    );
                     id.get_ref().clone()
                 }
                 None => {
@@ -137,8 +152,14 @@ impl UnitTree {
             units.push(Unit {
                 id: id.into_inner(),
                 name,
-                short: doc.string(t, "short").map(|s| s.into_inner()).filter(|s| !s.is_empty()),
-                description: doc.string(t, "description").map(|s| s.into_inner()).filter(|s| !s.is_empty()),
+                short: doc
+                    .string(t, "short")
+                    .map(|s| s.into_inner())
+                    .filter(|s| !s.is_empty()),
+                description: doc
+                    .string(t, "description")
+                    .map(|s| s.into_inner())
+                    .filter(|s| !s.is_empty()),
                 parent: None,
                 children: Vec::new(),
                 ancestors: Vec::new(),
@@ -153,9 +174,15 @@ impl UnitTree {
                     let ids = units.iter().map(|u| u.id.as_str());
                     let hint = match did_you_mean(parent.get_ref(), ids) {
                         Some(close) => format!("did you mean `{close}`?"),
-                        None => "parent must be the id of another [[unit]] in units.toml".to_string(),
+                        None => {
+                            "parent must be the id of another [[unit]] in units.toml".to_string()
+                        }
                     };
-                    doc.error(parent.span(), format!("parent `{}` is not a unit in units.toml", parent.get_ref()), hint);
+                    doc.error(
+                        parent.span(),
+                        format!("parent `{}` is not a unit in units.toml", parent.get_ref()),
+                        hint,
+                    );
                 }
             }
         }
@@ -171,7 +198,10 @@ impl UnitTree {
                     2 => break,
                     1 => {
                         let from = path.iter().position(|&p| p == i).unwrap_or(0);
-                        let cycle: Vec<&str> = path[from..].iter().map(|&p: &usize| units[p].id.as_str()).collect();
+                        let cycle: Vec<&str> = path[from..]
+                            .iter()
+                            .map(|&p: &usize| units[p].id.as_str())
+                            .collect();
                         if let Some(span) = parents[i].as_ref().map(|p| p.span()) {
                             doc.error(
                                 span,
@@ -197,16 +227,28 @@ impl UnitTree {
             return Err(doc.diagnostics);
         }
 
-        let mut tree = UnitTree { units, roots: Vec::new(), by_id };
+        let mut tree = UnitTree {
+            units,
+            roots: Vec::new(),
+            by_id,
+        };
         tree.link();
         Ok(tree)
     }
 
     /// Fills children, roots and ancestors from the parent links (known to be acyclic).
     fn link(&mut self) {
-        let keys: Vec<_> = self.units.iter().map(|u| crate::lang::collation_key(&u.name)).collect();
+        let keys: Vec<_> = self
+            .units
+            .iter()
+            .map(|u| crate::lang::collation_key(&u.name))
+            .collect();
         let mut order: Vec<usize> = (0..self.units.len()).collect();
-        order.sort_by(|&a, &b| keys[a].cmp(&keys[b]).then_with(|| self.units[a].id.cmp(&self.units[b].id)));
+        order.sort_by(|&a, &b| {
+            keys[a]
+                .cmp(&keys[b])
+                .then_with(|| self.units[a].id.cmp(&self.units[b].id))
+        });
         for &i in &order {
             match self.units[i].parent {
                 Some(p) => self.units[p].children.push(i),
