@@ -179,6 +179,11 @@ pub struct TaxonomyView {
 pub struct Shared {
     pub config: Value,
     pub site: Value,
+    /// `site` without the unit tree and years, for templates that never read them:
+    /// copying the whole tree into the context of every page costs more than rendering.
+    pub site_lean: Value,
+    /// Names of the templates whose pages need the whole `site`.
+    pub needs_full_site: std::collections::HashSet<String>,
     pub t: Value,
     pub strings: BTreeMap<String, String>,
     /// The list view of every report, by entry index.
@@ -208,9 +213,17 @@ impl Shared {
                 .map(|i| serde_json::to_value(card(site, i)).unwrap_or(Value::Null))
                 .collect()
         };
+        let full = serde_json::to_value(site_view(site)).unwrap_or(Value::Null);
+        let mut site_lean = full.clone();
+        if let Value::Object(map) = &mut site_lean {
+            map.remove("units");
+            map.remove("years");
+        }
         Shared {
             config: serde_json::to_value(&site.config).unwrap_or(Value::Null),
-            site: serde_json::to_value(site_view(site)).unwrap_or(Value::Null),
+            site: full,
+            site_lean,
+            needs_full_site: std::collections::HashSet::new(),
             t: serde_json::to_value(&strings).unwrap_or(Value::Null),
             strings,
             cards,
@@ -458,6 +471,58 @@ fn taxonomy_view(site: &Site, shared: &Shared, t: usize) -> TaxonomyView {
     }
 }
 
+/// The template a page is rendered with.
+pub fn template_of(kind: &PageKind) -> &'static str {
+    match kind {
+        PageKind::Home { .. } => "index.html",
+        PageKind::Report(_) => "report.html",
+        PageKind::Archive => "archive.html",
+        PageKind::Year(_) => "year.html",
+        PageKind::Month(..) => "month.html",
+        PageKind::Units => "units.html",
+        PageKind::Unit { .. } => "unit.html",
+        PageKind::Terms(_) => "terms.html",
+        PageKind::Term { .. } => "term.html",
+        PageKind::Search => "search.html",
+        PageKind::NotFound => "404.html",
+    }
+}
+
+/// Whether Tera code in `text` reads `site` other than through its light fields.
+pub fn reads_site_tree(text: &str) -> bool {
+    const LIGHT: &[&str] = &[".nav", ".feed", ".search", ".report_count"];
+    let mut rest = text;
+    while let Some(open) = rest.find(['{']) {
+        let after = &rest[open + 1..];
+        let close = match after.as_bytes().first() {
+            Some(b'{') => "}}",
+            Some(b'%') => "%}",
+            _ => {
+                rest = after;
+                continue;
+            }
+        };
+        let end = after.find(close).unwrap_or(after.len());
+        let code = &after[1..end.max(1)];
+        let bytes = code.as_bytes();
+        let mut from = 0;
+        while let Some(i) = code[from..].find("site").map(|i| i + from) {
+            let before_ok = i == 0
+                || !(bytes[i - 1].is_ascii_alphanumeric()
+                    || bytes[i - 1] == b'_'
+                    || bytes[i - 1] == b'.');
+            let tail = &code[i + 4..];
+            let after_ok = !tail.starts_with(|c: char| c.is_ascii_alphanumeric() || c == '_');
+            if before_ok && after_ok && !LIGHT.iter().any(|l| tail.starts_with(l)) {
+                return true;
+            }
+            from = i + 4;
+        }
+        rest = &after[end.min(after.len())..];
+    }
+    false
+}
+
 /// The template and context of one page.
 pub fn page_context(
     site: &Site,
@@ -467,7 +532,14 @@ pub fn page_context(
 ) -> (&'static str, Context) {
     let mut ctx = Context::new();
     ctx.insert("config", &shared.config);
-    ctx.insert("site", &shared.site);
+    ctx.insert(
+        "site",
+        if shared.needs_full_site.contains(template_of(&page.kind)) {
+            &shared.site
+        } else {
+            &shared.site_lean
+        },
+    );
     ctx.insert("t", &shared.t);
     ctx.insert("lang", &site.config.language);
     ctx.insert("root", root);

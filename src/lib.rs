@@ -43,18 +43,47 @@ pub fn render_all(
     root: &Path,
     options: &BuildOptions,
 ) -> Result<(site::Site, Vec<render::Rendered>), Diagnostics> {
+    let mut timer = Timings::start(options.timings);
     let source = load::load(root)?;
+    timer.stage("load and parse");
     let site = site::Site::build(source, options)?;
+    timer.stage("model and Markdown");
     let tera = render::load_templates(&site)?;
     let pages = render::render_site(&site, &tera)?;
+    timer.stage("render");
     Ok((site, pages))
+}
+
+/// `--timings`: how long each stage took, printed to stderr as it ends.
+pub struct Timings {
+    on: bool,
+    last: std::time::Instant,
+}
+
+impl Timings {
+    pub fn start(on: bool) -> Timings {
+        Timings {
+            on,
+            last: std::time::Instant::now(),
+        }
+    }
+
+    pub fn stage(&mut self, name: &str) {
+        if self.on {
+            eprintln!("{name:>20}: {:>6} ms", self.last.elapsed().as_millis());
+        }
+        self.last = std::time::Instant::now();
+    }
 }
 
 /// `bantin build`: the whole site into `out`, or nothing changed on any error.
 pub fn build(root: &Path, out: &Path, options: &BuildOptions) -> Result<BuildSummary, Diagnostics> {
     output::check_out_dir(root, out).map_err(|d| Diagnostics(vec![d]))?;
     let (site, pages) = render_all(root, options)?;
-    output::write_site(out, &pages, &site.files).map_err(|e| {
+    let mut timer = Timings::start(options.timings);
+    let written = output::write_site(out, &pages, &site.files);
+    timer.stage("write");
+    written.map_err(|e| {
         Diagnostics(vec![Diagnostic::error(out, format!("cannot write the output: {e}"))
             .hint("check that the folder is writable and the disk has room; the previous output is unchanged")])
     })?;
@@ -72,6 +101,7 @@ pub fn check(root: &Path, drafts: bool) -> Diagnostics {
         drafts,
         base_url: None,
         strict_links: true,
+        timings: false,
     };
     match render_all(root, &options) {
         Ok((site, _)) => site.diagnostics,

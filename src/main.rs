@@ -35,6 +35,9 @@ enum Command {
         /// The address the site is published at (for feeds and the sitemap).
         #[arg(long)]
         base_url: Option<String>,
+        /// Print how long each stage takes.
+        #[arg(long)]
+        timings: bool,
     },
     /// Check everything a build would, writing nothing; exit 1 on any error.
     Check {
@@ -84,6 +87,7 @@ fn main() -> ExitCode {
             out,
             drafts,
             base_url,
+            timings,
         } => {
             let started = Instant::now();
             let base_url = match base_url
@@ -102,6 +106,7 @@ fn main() -> ExitCode {
                 drafts,
                 base_url,
                 strict_links: false,
+                timings,
             };
             match bantin::build(&root, &out, &options) {
                 Ok(summary) => {

@@ -128,7 +128,8 @@ pub fn root_of(file: &str) -> String {
 /// Renders every page of the site, in parallel, plus feeds, sitemap, search index and
 /// alias redirects. Sorted by path.
 pub fn render_site(site: &Site, tera: &Tera) -> Result<Vec<Rendered>, Diagnostics> {
-    let shared = Shared::new(site);
+    let mut shared = Shared::new(site);
+    shared.needs_full_site = templates_reading_site_tree(site, tera);
     let results: Vec<Result<Rendered, Diagnostic>> = site
         .pages
         .par_iter()
@@ -171,6 +172,47 @@ pub fn render_site(site: &Site, tera: &Tera) -> Result<Vec<Rendered>, Diagnostic
     }
     out.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(out)
+}
+
+/// The page templates that, with what they extend, import or include, read `site`'s tree.
+fn templates_reading_site_tree(site: &Site, tera: &Tera) -> std::collections::HashSet<String> {
+    let reads = |name: &str| {
+        site.theme
+            .templates
+            .get(name)
+            .is_none_or(|t| context::reads_site_tree(&t.text))
+    };
+    let mut out = std::collections::HashSet::new();
+    for name in crate::theme::REQUIRED_TEMPLATES {
+        let Ok(template) = tera.get_template(name) else {
+            continue;
+        };
+        let mut related: Vec<String> = vec![name.to_string()];
+        related.extend(template.parents.iter().cloned());
+        let mut i = 0;
+        while i < related.len() {
+            if let Some(t) = site.theme.templates.get(&related[i]) {
+                for (file, _) in tera
+                    .get_template(&related[i])
+                    .map(|t| t.imported_macro_files.clone())
+                    .unwrap_or_default()
+                {
+                    if !related.contains(&file) {
+                        related.push(file);
+                    }
+                }
+                // Includes are not recorded by Tera: any template could be one.
+                if t.text.contains("include") {
+                    return site.theme.templates.keys().cloned().collect();
+                }
+            }
+            i += 1;
+        }
+        if related.iter().any(|n| reads(n)) {
+            out.insert(name.to_string());
+        }
+    }
+    out
 }
 
 fn render_page(

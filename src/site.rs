@@ -23,6 +23,8 @@ pub struct BuildOptions {
     pub base_url: Option<String>,
     /// `check`: a link that reaches nothing is an error, not a warning.
     pub strict_links: bool,
+    /// Print the time each stage takes.
+    pub timings: bool,
 }
 
 /// A report placed in the site.

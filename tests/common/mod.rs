@@ -47,7 +47,13 @@ id = "so-thong-tin"
 name = "Sở Thông tin và Truyền thông"
 "#;
 
-pub const ALL_UNITS: [&str; 5] = ["tinh-uy", "huyen-uy-an-phu", "xa-binh-minh", "huyen-uy-cam-le", "so-thong-tin"];
+pub const ALL_UNITS: [&str; 5] = [
+    "tinh-uy",
+    "huyen-uy-an-phu",
+    "xa-binh-minh",
+    "huyen-uy-cam-le",
+    "so-thong-tin",
+];
 
 /// The `bantin` command, built once by cargo for all tests.
 pub fn bantin() -> Command {
@@ -58,7 +64,9 @@ pub fn bantin() -> Command {
 
 /// A site in a temporary folder, removed when dropped.
 pub struct Site {
+    /// The temporary folder; the site is `root`, this folder or a folder inside it.
     pub dir: TempDir,
+    root: PathBuf,
 }
 
 impl Default for Site {
@@ -83,13 +91,26 @@ impl Site {
 
     /// An empty temporary folder.
     pub fn empty() -> Site {
-        Site {
-            dir: tempfile::Builder::new().prefix("bantin-test-").tempdir().expect("a temporary folder"),
-        }
+        let dir = tempfile::Builder::new()
+            .prefix("bantin-test-")
+            .tempdir()
+            .expect("a temporary folder");
+        let root = dir.path().to_path_buf();
+        Site { dir, root }
+    }
+
+    /// The fixture site in `site/` inside the temporary folder, so that the folder
+    /// around the site can be looked at too.
+    pub fn nested() -> Site {
+        let mut site = Site::empty();
+        site.root = site.dir.path().join("site");
+        site.write("bantin.toml", format!("{CONFIG}\n"));
+        site.write("units.toml", UNITS);
+        site
     }
 
     pub fn root(&self) -> &Path {
-        self.dir.path()
+        &self.root
     }
 
     /// A path inside the site's folder.
@@ -115,7 +136,11 @@ impl Site {
         let title_line = format!("title = {}", toml_str(title));
         let date_line = format!("date = {date}");
         let unit_line = format!("unit = {}", toml_str(unit));
-        self.report(rel, &[&title_line, &date_line, &unit_line], &format!("Nội dung của bài {title}.\n"))
+        self.report(
+            rel,
+            &[&title_line, &date_line, &unit_line],
+            &format!("Nội dung của bài {title}.\n"),
+        )
     }
 
     /// `bantin build --root ROOT ARGS...`
@@ -204,7 +229,12 @@ pub fn assert_ok(out: &Output) {
 /// Exit 1, and no panic.
 pub fn assert_fails(out: &Output) {
     let err = stderr(out);
-    assert_eq!(out.status.code(), Some(1), "expected exit 1\nstdout:\n{}\nstderr:\n{err}", stdout(out));
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "expected exit 1\nstdout:\n{}\nstderr:\n{err}",
+        stdout(out)
+    );
     assert!(!err.contains("panicked"), "bantin panicked:\n{err}");
 }
 
@@ -212,13 +242,20 @@ pub fn assert_fails(out: &Output) {
 pub fn tree(dir: &Path) -> BTreeMap<String, Vec<u8>> {
     let mut files = BTreeMap::new();
     fn walk(base: &Path, dir: &Path, files: &mut BTreeMap<String, Vec<u8>>) {
-        let mut entries: Vec<_> = fs::read_dir(dir).expect("read a folder").map(|e| e.expect("a folder entry").path()).collect();
+        let mut entries: Vec<_> = fs::read_dir(dir)
+            .expect("read a folder")
+            .map(|e| e.expect("a folder entry").path())
+            .collect();
         entries.sort();
         for path in entries {
             if path.is_dir() {
                 walk(base, &path, files);
             } else {
-                let rel = path.strip_prefix(base).expect("inside").to_string_lossy().replace('\\', "/");
+                let rel = path
+                    .strip_prefix(base)
+                    .expect("inside")
+                    .to_string_lossy()
+                    .replace('\\', "/");
                 files.insert(rel, fs::read(&path).expect("read a file"));
             }
         }
@@ -238,7 +275,11 @@ pub fn file_list(dir: &Path) -> BTreeSet<String> {
 pub fn assert_same_tree(a: &BTreeMap<String, Vec<u8>>, b: &BTreeMap<String, Vec<u8>>) {
     let only_a: Vec<_> = a.keys().filter(|k| !b.contains_key(*k)).collect();
     let only_b: Vec<_> = b.keys().filter(|k| !a.contains_key(*k)).collect();
-    let differ: Vec<_> = a.iter().filter(|(k, v)| b.get(*k).is_some_and(|w| w != *v)).map(|(k, _)| k).collect();
+    let differ: Vec<_> = a
+        .iter()
+        .filter(|(k, v)| b.get(*k).is_some_and(|w| w != *v))
+        .map(|(k, _)| k)
+        .collect();
     assert!(
         only_a.is_empty() && only_b.is_empty() && differ.is_empty(),
         "the trees differ:\n only in the first: {only_a:?}\n only in the second: {only_b:?}\n different bytes: {differ:?}"
@@ -265,7 +306,11 @@ pub fn decode_entities(s: &str) -> String {
             "quot" => Some('"'),
             "apos" => Some('\''),
             "nbsp" => Some('\u{a0}'),
-            _ if name.starts_with("#x") || name.starts_with("#X") => u32::from_str_radix(&name[2..], 16).ok().and_then(char::from_u32),
+            _ if name.starts_with("#x") || name.starts_with("#X") => {
+                u32::from_str_radix(&name[2..], 16)
+                    .ok()
+                    .and_then(char::from_u32)
+            }
             _ if name.starts_with('#') => name[1..].parse().ok().and_then(char::from_u32),
             _ => None,
         };
@@ -300,11 +345,15 @@ pub fn attr_values(html: &str, attr: &str) -> Vec<String> {
         let Some(&quote) = bytes.get(from) else { break };
         let value = if quote == b'"' || quote == b'\'' {
             let start = from + 1;
-            let Some(len) = html[start..].find(quote as char) else { break };
+            let Some(len) = html[start..].find(quote as char) else {
+                break;
+            };
             from = start + len + 1;
             &html[start..start + len]
         } else {
-            let len = html[from..].find(|c: char| c.is_ascii_whitespace() || c == '>').unwrap_or(html.len() - from);
+            let len = html[from..]
+                .find(|c: char| c.is_ascii_whitespace() || c == '>')
+                .unwrap_or(html.len() - from);
             let v = &html[from..from + len];
             from += len;
             v
@@ -324,7 +373,9 @@ pub fn links(html: &str) -> Vec<String> {
 
 /// What is between `<main ...>` and `</main>`.
 pub fn main_of(html: &str) -> &str {
-    let start = html.find("<main").unwrap_or_else(|| panic!("no <main> in:\n{html}"));
+    let start = html
+        .find("<main")
+        .unwrap_or_else(|| panic!("no <main> in:\n{html}"));
     let start = start + html[start..].find('>').expect("end of <main") + 1;
     let end = html.rfind("</main>").expect("no </main>");
     &html[start..end]
@@ -345,7 +396,10 @@ pub fn text_of(html: &str) -> String {
             _ => {}
         }
     }
-    decode_entities(&out).split_whitespace().collect::<Vec<_>>().join(" ")
+    decode_entities(&out)
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// `href` as written on page `page` (a path from the output root), resolved to a path
@@ -402,7 +456,14 @@ pub fn is_external(href: &str) -> bool {
     }
     match href.split_once(':') {
         Some((scheme, _)) => {
-            !scheme.is_empty() && scheme.chars().all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c)) && scheme.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+            !scheme.is_empty()
+                && scheme
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c))
+                && scheme
+                    .chars()
+                    .next()
+                    .is_some_and(|c| c.is_ascii_alphabetic())
         }
         None => false,
     }
@@ -435,14 +496,21 @@ pub fn crawl(out: &Path, base_url: Option<&str>) -> Vec<String> {
             match resolve(page, &href) {
                 None => problems.push(format!("{page}: `{href}` climbs above the site")),
                 Some(target) if files.contains(&target) => {}
-                Some(target) if out.join(&target).is_dir() || target.ends_with('/') => {
-                    problems.push(format!("{page}: `{href}` names a folder ({target}), not a file"))
+                Some(target) if out.join(&target).is_dir() || target.ends_with('/') => problems
+                    .push(format!(
+                        "{page}: `{href}` names a folder ({target}), not a file"
+                    )),
+                Some(target) => {
+                    problems.push(format!("{page}: `{href}` reaches nothing ({target})"))
                 }
-                Some(target) => problems.push(format!("{page}: `{href}` reaches nothing ({target})")),
             }
         }
     }
-    assert!(checked > 0, "the crawler found no links at all in {}", out.display());
+    assert!(
+        checked > 0,
+        "the crawler found no links at all in {}",
+        out.display()
+    );
     problems
 }
 
@@ -451,8 +519,14 @@ pub fn crawl(out: &Path, base_url: Option<&str>) -> Vec<String> {
 pub fn report_links(page: &str, html: &str) -> Vec<String> {
     let mut found: Vec<String> = Vec::new();
     for href in attr_values(main_of(html), "href") {
-        let Some(target) = resolve(page, &href) else { continue };
-        let target = target.strip_suffix("index.html").unwrap_or(&target).trim_end_matches('/').to_string();
+        let Some(target) = resolve(page, &href) else {
+            continue;
+        };
+        let target = target
+            .strip_suffix("index.html")
+            .unwrap_or(&target)
+            .trim_end_matches('/')
+            .to_string();
         let parts: Vec<&str> = target.split('/').collect();
         let is_report = parts.len() == 3
             && parts[0].len() == 4
@@ -470,4 +544,18 @@ pub fn report_links(page: &str, html: &str) -> Vec<String> {
 /// `report_links` of a page of the default output of `site`.
 pub fn reports_on(site: &Site, page: &str) -> Vec<String> {
     report_links(page, &site.read(page))
+}
+
+/// The repository's own sample site (bantin.toml, units.toml, content/) copied into a
+/// temporary folder.
+pub fn sample_site() -> Site {
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let site = Site::empty();
+    for file in ["bantin.toml", "units.toml"] {
+        fs::copy(repo.join(file), site.path(file)).expect("copy the sample site's settings");
+    }
+    for (rel, bytes) in tree(&repo.join("content")) {
+        site.write(&format!("content/{rel}"), bytes);
+    }
+    site
 }

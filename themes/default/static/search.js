@@ -100,6 +100,7 @@
         r: r,
         i: i,
         title: fold(r.title),
+        titleWords: ' ' + fold(r.title).replace(/[^a-z0-9]+/g, ' ') + ' ',
         text: fold(r.text) + ' ' + fold(r.title),
         unit: key,
         year: String(r.year)
@@ -137,7 +138,9 @@
         var w = ws[k];
         if (e.title.indexOf(w) >= 0) {
           score += 10;
-          if ((' ' + e.title).indexOf(' ' + w) >= 0) { score += 2; }
+          // a whole word, then the start of a word, counts more than a part of one
+          if (e.titleWords.indexOf(' ' + w + ' ') >= 0) { score += 4; }
+          else if (e.titleWords.indexOf(' ' + w) >= 0) { score += 2; }
         } else if (e.text.indexOf(w) >= 0) {
           score += 1;
         } else {
