@@ -224,7 +224,7 @@ impl Site {
         reports.sort_by(|a, b| {
             b.date
                 .cmp(&a.date)
-                .then_with(|| a.title.cmp(&b.title))
+                .then_with(|| crate::lang::compare(&a.title, &b.title))
                 .then_with(|| a.source.cmp(&b.source))
         });
         let dirs = assign_dirs(&reports, &mut diags);
