@@ -144,6 +144,7 @@ pub struct YearView {
 
 #[derive(Serialize)]
 pub struct Nav {
+    pub home: String,
     pub archive: String,
     pub units: String,
     pub tags: String,
@@ -333,6 +334,7 @@ fn site_view(site: &Site) -> SiteView {
             .map(|_| "feed.xml".to_string()),
         search: site.config.search.then(|| link("tim-kiem/", pretty)),
         nav: Nav {
+            home: link("", pretty),
             archive: link("luu-tru/", pretty),
             units: link("don-vi/", pretty),
             tags: link("chu-de/", pretty),

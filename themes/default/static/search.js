@@ -103,6 +103,9 @@
         titleWords: ' ' + fold(r.title).replace(/[^a-z0-9]+/g, ' ') + ' ',
         text: fold(r.text) + ' ' + fold(r.title),
         unit: key,
+        // optional: ids of the unit and its ancestors, so that a unit also finds
+        // the reports of the units below it, as its page does
+        units: Array.isArray(r.units) ? r.units.map(String) : [key],
         year: String(r.year)
       };
     });
@@ -131,7 +134,7 @@
     var out = [];
     if (!ws.length && !unit && !year) { return out; }
     reports.forEach(function (e) {
-      if (unit && e.unit !== unit) { return; }
+      if (unit && e.unit !== unit && e.units.indexOf(unit) < 0) { return; }
       if (year && e.year !== year) { return; }
       var score = 0;
       for (var k = 0; k < ws.length; k++) {
