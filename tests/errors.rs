@@ -476,7 +476,6 @@ fn the_output_may_not_be_the_sources() {
     site.write("static/ghi-chu.txt", "giữ nguyên");
     let parent = site.dir.path().to_path_buf();
     fs::write(parent.join("khac.txt"), "tệp khác").unwrap();
-    let before = tree(&parent);
     let targets = [
         site.root().to_path_buf(),
         site.path("content"),
@@ -485,7 +484,12 @@ fn the_output_may_not_be_the_sources() {
         parent.clone(),
         site.root().join("content/.."),
     ];
-    for out in targets {
+    // A folder of other files is not replaced by a site either.
+    let data = parent.join("du-lieu");
+    fs::create_dir(&data).unwrap();
+    fs::write(data.join("so-lieu.csv"), "1,2,3").unwrap();
+    let before = tree(&parent);
+    for out in targets.into_iter().chain([data.clone()]) {
         let run = site.build(&["--out", out.to_str().unwrap()]);
         assert_fails(&run);
         let err = stderr(&run);
@@ -547,5 +551,101 @@ fn check_on_a_good_site_passes_and_writes_nothing() {
     site.report("2023/09/tot.md", GOOD, "Nội dung tốt.\n");
     let out = site.check(&[]);
     assert_ok(&out);
+    assert!(!site.out().exists());
+}
+
+#[test]
+fn settings_and_reports_are_reported_together_with_file_lines() {
+    let site = Site::new();
+    site.write(
+        "bantin.toml",
+        "title = \"T\"\npaginat = 3\ntimezone = \"7\"\n",
+    );
+    // A byte-order mark and Windows line endings do not shift line numbers.
+    site.write(
+        "content/win.md",
+        "\u{feff}+++\r\ntitle = \"x\"\r\ntitel = \"y\"\r\ndate = 2023-09-13\r\nunit = \"tinh-uy\"\r\n+++\r\n",
+    );
+    for run in [site.build(&[]), site.check(&[])] {
+        assert_fails(&run);
+        let err = stderr(&run);
+        assert_diagnostic(
+            &err,
+            "error: bantin.toml:2:1: ",
+            &["unknown key `paginat`"],
+            &["did you mean `paginate`"],
+        );
+        assert_diagnostic(
+            &err,
+            "error: bantin.toml:3:12: ",
+            &["timezone"],
+            &["+07:00"],
+        );
+        assert_diagnostic(
+            &err,
+            "error: content/win.md:3:1: ",
+            &["unknown key `titel`"],
+            &["did you mean `title`"],
+        );
+        assert_caret(&err, "error: content/win.md:3:1: ", 3, r#"titel = "y""#, 1);
+        assert_eq!(
+            err.lines().filter(|l| l.starts_with("error: ")).count(),
+            3,
+            "{err}"
+        );
+    }
+    assert!(!site.out().exists());
+}
+
+#[test]
+fn an_alias_may_not_take_a_page_address() {
+    let site = Site::new();
+    site.report(
+        "a.md",
+        &[
+            r#"title = "A""#,
+            "date = 2024-01-01",
+            r#"unit = "tinh-uy""#,
+            r#"aliases = ["/2024/01/"]"#,
+        ],
+        "",
+    );
+    site.report(
+        "b.md",
+        &[
+            r#"title = "B""#,
+            "date = 2024-01-02",
+            r#"unit = "tinh-uy""#,
+            r#"aliases = ["/cu.html"]"#,
+        ],
+        "",
+    );
+    site.report(
+        "c.md",
+        &[
+            r#"title = "C""#,
+            "date = 2024-01-03",
+            r#"unit = "tinh-uy""#,
+            r#"aliases = ["/cu.html"]"#,
+        ],
+        "",
+    );
+    let out = site.build(&[]);
+    assert_fails(&out);
+    let err = stderr(&out);
+    assert_diagnostic(
+        &err,
+        "error: content/a.md:5",
+        &["alias", "2024/01/"],
+        &["remove"],
+    );
+    let both = err
+        .lines()
+        .filter(|l| l.starts_with("error: ") && l.contains("cu.html"))
+        .count();
+    assert_eq!(
+        both, 1,
+        "one of the two reports sharing an alias is named:\n{err}"
+    );
     assert!(!site.out().exists());
 }

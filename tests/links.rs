@@ -44,17 +44,33 @@ Liên hệ [thư](mailto:bbt@example.org) hoặc [trang ngoài](https://example.
 Hết.
 "#,
     );
-    site.write("content/2023/09/bai/anh.jpg", [0xff_u8, 0xd8, 0xff, 0xe0, 1, 2, 3]);
-    site.write("content/2023/09/bai/hinh/con.png", [0x89_u8, b'P', b'N', b'G']);
+    site.write(
+        "content/2023/09/bai/anh.jpg",
+        [0xff_u8, 0xd8, 0xff, 0xe0, 1, 2, 3],
+    );
+    site.write(
+        "content/2023/09/bai/hinh/con.png",
+        [0x89_u8, b'P', b'N', b'G'],
+    );
     site.write("content/2023/09/bai/_rieng.txt", "không xuất bản");
     site.report(
         "2024/01/khac.md",
-        &[r#"title = "Bài khác""#, "date = 2024-01-05", r#"unit = "huyen-uy-cam-le""#, r#"tags = ["Hòa Bình"]"#],
+        &[
+            r#"title = "Bài khác""#,
+            "date = 2024-01-05",
+            r#"unit = "huyen-uy-cam-le""#,
+            r#"tags = ["Hòa Bình"]"#,
+        ],
         "Quay lại [bài có ảnh](../../2023/09/bai/index.md), [thư mục của nó](../../2023/09/bai/) \
          và [ảnh của nó](../../2023/09/bai/anh.jpg).\n\n## Kết luận\n\nHết.\n",
     );
     for i in 1..=4 {
-        site.simple(&format!("2024/02/r{i}.md"), &format!("Bài thêm {i}"), &format!("2024-02-0{i}"), "so-thong-tin");
+        site.simple(
+            &format!("2024/02/r{i}.md"),
+            &format!("Bài thêm {i}"),
+            &format!("2024-02-0{i}"),
+            "so-thong-tin",
+        );
     }
     site.write("content/tai-lieu/ke-hoach.pdf", "%PDF-1.4 kế hoạch");
     site.write("content/tai-lieu/Dự thảo 1.pdf", "%PDF-1.4 dự thảo");
@@ -94,16 +110,33 @@ fn relative_links_in_reports_reach_their_files() {
     let main = main_of(&page);
 
     // The bundle's files are copied beside its page, sub-folders included.
-    assert_eq!(std::fs::read(site.out().join(BUNDLE).join("anh.jpg")).unwrap(), [0xff, 0xd8, 0xff, 0xe0, 1, 2, 3]);
+    assert_eq!(
+        std::fs::read(site.out().join(BUNDLE).join("anh.jpg")).unwrap(),
+        [0xff, 0xd8, 0xff, 0xe0, 1, 2, 3]
+    );
     assert!(site.has(&format!("{BUNDLE}/hinh/con.png")));
-    let srcs: Vec<Option<String>> = attr_values(main, "src").iter().map(|s| resolve(&page_path, s)).collect();
-    assert!(srcs.contains(&Some(format!("{BUNDLE}/anh.jpg"))), "{srcs:?}");
-    assert!(srcs.contains(&Some(format!("{BUNDLE}/hinh/con.png"))), "{srcs:?}");
+    let srcs: Vec<Option<String>> = attr_values(main, "src")
+        .iter()
+        .map(|s| resolve(&page_path, s))
+        .collect();
+    assert!(
+        srcs.contains(&Some(format!("{BUNDLE}/anh.jpg"))),
+        "{srcs:?}"
+    );
+    assert!(
+        srcs.contains(&Some(format!("{BUNDLE}/hinh/con.png"))),
+        "{srcs:?}"
+    );
 
     // A link to another report's .md goes to its page, #fragment kept.
     let to_other = href_to(&page_path, &page, &format!("{OTHER}/index.html"));
-    assert!(to_other.iter().any(|h| h.ends_with("#ket-luan")), "{to_other:?}");
-    assert!(site.read(&format!("{OTHER}/index.html")).contains("id=\"ket-luan\""));
+    assert!(
+        to_other.iter().any(|h| h.ends_with("#ket-luan")),
+        "{to_other:?}"
+    );
+    assert!(site
+        .read(&format!("{OTHER}/index.html"))
+        .contains("id=\"ket-luan\""));
     assert!(attr_values(main, "href").contains(&"#ket-luan".to_string()));
 
     // Files outside bundles are copied to the same path.
@@ -113,7 +146,11 @@ fn relative_links_in_reports_reach_their_files() {
         ("tai-lieu/Bản in.pdf", "tai-lieu/Bản in.pdf"),
     ] {
         assert!(site.has(file), "{file} is copied");
-        assert_eq!(href_to(&page_path, &page, link_target).len(), 1, "a link reaches {link_target}:\n{main}");
+        assert_eq!(
+            href_to(&page_path, &page, link_target).len(),
+            1,
+            "a link reaches {link_target}:\n{main}"
+        );
     }
 
     // From another report: the bundle's .md, its folder and its image.
@@ -124,30 +161,50 @@ fn relative_links_in_reports_reach_their_files() {
         ("thư mục của nó", page_path.clone()),
         ("ảnh của nó", format!("{BUNDLE}/anh.jpg")),
     ] {
-        let href = link_with_text(&other, text).unwrap_or_else(|| panic!("no link `{text}` in:\n{}", main_of(&other)));
-        assert_eq!(resolve(&other_path, &href), Some(target), "`{text}`: {href}");
+        let href = link_with_text(&other, text)
+            .unwrap_or_else(|| panic!("no link `{text}` in:\n{}", main_of(&other)));
+        assert_eq!(
+            resolve(&other_path, &href),
+            Some(target),
+            "`{text}`: {href}"
+        );
     }
 
     // External links are left alone.
     let hrefs = attr_values(main, "href");
-    assert!(hrefs.contains(&"mailto:bbt@example.org".to_string()), "{hrefs:?}");
-    assert!(hrefs.contains(&"https://example.org/x".to_string()), "{hrefs:?}");
+    assert!(
+        hrefs.contains(&"mailto:bbt@example.org".to_string()),
+        "{hrefs:?}"
+    );
+    assert!(
+        hrefs.contains(&"https://example.org/x".to_string()),
+        "{hrefs:?}"
+    );
 }
 
 #[test]
 fn static_files_land_at_the_root_and_ignored_files_nowhere() {
     let site = link_site("");
     site.build_ok(&[]);
-    assert_eq!(std::fs::read(site.out().join("favicon.ico")).unwrap(), [0, 0, 1, 0]);
+    assert_eq!(
+        std::fs::read(site.out().join("favicon.ico")).unwrap(),
+        [0, 0, 1, 0]
+    );
     assert_eq!(site.read("css/rieng.css"), "body { color: black }");
     // The theme's own static files are there too.
     assert!(site.has("style.css"));
     for path in file_list(&site.out()) {
         for segment in path.split('/') {
-            assert!(!segment.starts_with('_') && !segment.starts_with('.'), "{path} should have been ignored");
+            assert!(
+                !segment.starts_with('_') && !segment.starts_with('.'),
+                "{path} should have been ignored"
+            );
         }
     }
-    let text: String = tree(&site.out()).values().map(|b| String::from_utf8_lossy(b).into_owned()).collect();
+    let text: String = tree(&site.out())
+        .values()
+        .map(|b| String::from_utf8_lossy(b).into_owned())
+        .collect();
     assert!(!text.contains("không xuất bản") && !text.contains("ghi chú"));
 }
 
@@ -161,7 +218,12 @@ fn a_site_static_file_overrides_the_theme() {
 
 fn assert_crawl_clean(site: &Site) {
     let problems = crawl(&site.out(), Some(BASE));
-    assert!(problems.is_empty(), "{} bad links:\n{}", problems.len(), problems.join("\n"));
+    assert!(
+        problems.is_empty(),
+        "{} bad links:\n{}",
+        problems.len(),
+        problems.join("\n")
+    );
     let problems = crawl(&site.out(), Some(BASE.trim_end_matches('/')));
     assert!(problems.is_empty(), "{}", problems.join("\n"));
     assert_search_index_paths(site);
@@ -170,17 +232,29 @@ fn assert_crawl_clean(site: &Site) {
 /// The search index's paths are from the site root and reach files.
 fn assert_search_index_paths(site: &Site) {
     let js = site.read("tim-kiem/search-index.js");
-    let json = js.trim().strip_prefix("window.bantinSearchIndex = ").and_then(|j| j.strip_suffix(';')).unwrap_or_else(|| panic!("unexpected search index:\n{js}"));
+    let json = js
+        .trim()
+        .strip_prefix("window.bantinSearchIndex = ")
+        .and_then(|j| j.strip_suffix(';'))
+        .unwrap_or_else(|| panic!("unexpected search index:\n{js}"));
     let index: serde_json::Value = serde_json::from_str(json).expect("the search index is JSON");
     let reports = index["reports"].as_array().expect("reports");
     assert!(!reports.is_empty());
     for r in reports {
         for key in ["path", "unit_path"] {
             let path = r[key].as_str().unwrap_or_else(|| panic!("{key} in {r}"));
-            assert!(site.has(path), "the search index's {key} `{path}` reaches nothing");
+            assert!(
+                site.has(path),
+                "the search index's {key} `{path}` reaches nothing"
+            );
         }
         let text = r["text"].as_str().unwrap();
-        assert!(!text.chars().any(|c| c.is_alphabetic() && !c.is_ascii_lowercase()), "folded text: {text}");
+        assert!(
+            !text
+                .chars()
+                .any(|c| c.is_alphabetic() && !c.is_ascii_lowercase()),
+            "folded text: {text}"
+        );
     }
 }
 
@@ -222,7 +296,9 @@ fn pretty_links_end_in_folders_that_have_a_page() {
                 continue;
             };
             if target == "index.html" || target.ends_with("/index.html") {
-                problems.push(format!("{page}: `{href}` names index.html with pretty_links"));
+                problems.push(format!(
+                    "{page}: `{href}` names index.html with pretty_links"
+                ));
             } else if target.is_empty() || target.ends_with('/') {
                 folder_links += 1;
                 if !files.contains(&format!("{target}index.html")) {
@@ -245,11 +321,14 @@ fn the_crawler_finds_bad_links() {
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
         std::fs::write(path, body).unwrap();
     };
-    page("index.html", r#"<a href="a/index.html">ok</a> <a href="a/">folder</a> <a href="/a/index.html">absolute</a>"#);
+    page(
+        "index.html",
+        r#"<a href="a/index.html">ok</a> <a href="a/">folder</a> <a href="/a/index.html">absolute</a>"#,
+    );
     page(
         "a/index.html",
-        r#"<a href="../index.html#top">ok</a> <img src="..&#x2F;nowhere.png"> <a href="https://x.example/bt/a/">base</a>
-           <a href="mailto:a@b.c">ok</a> <a href="#top">ok</a> <a href="../../up.html">up</a> <a href="../T%E1%BB%87p.pdf?v=1">ok</a>"#,
+        r##"<a href="../index.html#top">ok</a> <img src="..&#x2F;nowhere.png"> <a href="https://x.example/bt/a/">base</a>
+           <a href="mailto:a@b.c">ok</a> <a href="#top">ok</a> <a href="../../up.html">up</a> <a href="../T%E1%BB%87p.pdf?v=1">ok</a>"##,
     );
     page("Tệp.pdf", "pdf");
     let problems = crawl(dir.path(), Some("https://x.example/bt"));
@@ -261,7 +340,19 @@ fn the_crawler_finds_bad_links() {
         "index.html: `/a/index.html` is absolute",
     ];
     for e in expected {
-        assert!(problems.iter().any(|p| p == e), "`{e}` not found in {problems:#?}");
+        assert!(
+            problems.iter().any(|p| p == e),
+            "`{e}` not found in {problems:#?}"
+        );
     }
     assert_eq!(problems.len(), expected.len(), "{problems:#?}");
+}
+
+#[test]
+fn crawl_without_search_in_english() {
+    let site = link_site("search = false\nlanguage = \"en\"\npaginate = 2");
+    site.build_ok(&[]);
+    assert!(!site.has("tim-kiem/index.html") && !site.has("tim-kiem/search-index.js"));
+    let problems = crawl(&site.out(), Some(BASE));
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
