@@ -59,7 +59,7 @@ pub struct Card {
     pub date: String,
     pub date_long: String,
     pub date_short: String,
-    pub time: String,
+    pub time: Option<String>,
     pub unit: UnitRef,
     pub kind: Option<TermRef>,
     pub summary: String,
@@ -87,7 +87,7 @@ pub struct ReportView<'a> {
     pub date: String,
     pub date_long: String,
     pub date_short: String,
-    pub time: String,
+    pub time: Option<String>,
     pub unit: ReportUnit,
     pub kind: Option<TermRef>,
     pub summary: &'a str,
@@ -314,7 +314,10 @@ fn card(site: &Site, i: usize) -> Card {
         date: e.report.date.to_rfc3339(),
         date_long: lang::date_long(day, lang),
         date_short: lang::date_short(day, lang),
-        time: e.report.date.format("%H:%M").to_string(),
+        time: e
+            .report
+            .has_time
+            .then(|| e.report.date.format("%H:%M").to_string()),
         unit: unit_ref(site, e.report.unit),
         kind: e.kind.map(|k| term_ref(site, TaxonomyKind::Kind, k)),
         summary: e.summary.clone(),
@@ -425,7 +428,10 @@ fn report_view<'a>(site: &'a Site, i: usize) -> ReportView<'a> {
         date: e.report.date.to_rfc3339(),
         date_long: lang::date_long(day, lang),
         date_short: lang::date_short(day, lang),
-        time: e.report.date.format("%H:%M").to_string(),
+        time: e
+            .report
+            .has_time
+            .then(|| e.report.date.format("%H:%M").to_string()),
         unit: ReportUnit {
             unit: unit_ref(site, e.report.unit),
             ancestors: site.units.units[e.report.unit]

@@ -738,6 +738,13 @@ fn hex_value(b: u8) -> Option<u8> {
     }
 }
 
+/// A path as it goes in a URL: see [`percent_encode_path`].
+pub fn encode_path(path: &str) -> String {
+    let mut out = String::with_capacity(path.len());
+    percent_encode_path(&mut out, path);
+    out
+}
+
 /// Appends a path to a URL, percent-encoding what a path can't hold as is.
 /// Letters beyond ASCII (Vietnamese) stay as UTF-8.
 fn percent_encode_path(out: &mut String, path: &str) {

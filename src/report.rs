@@ -24,6 +24,8 @@ pub struct Report {
     pub title: String,
     /// In the site's timezone.
     pub date: DateTime<FixedOffset>,
+    /// False for a date written without a time of day (shown without "00:00").
+    pub has_time: bool,
     pub unit: usize,
     pub kind: Option<String>,
     pub summary: Option<String>,
@@ -214,6 +216,9 @@ pub fn parse(
                 file: file.to_path_buf(),
                 bundle: source == "index.md" || source.ends_with("/index.md"),
                 title,
+                has_time: table.get("date").is_some_and(
+                    |v| matches!(v.get_ref(), DeValue::Datetime(d) if d.time.is_some()),
+                ),
                 date,
                 unit,
                 kind,

@@ -542,7 +542,7 @@ fn render_entry(
                     .hint("put the image beside the report (a report in its own folder, index.md) or fix the path"),
             );
         }
-        found
+        found.map(|path| crate::markdown::encode_path(&path))
     });
     let summary = match &report.summary {
         Some(s) => s.clone(),

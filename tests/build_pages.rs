@@ -969,8 +969,6 @@ fn units_and_terms_are_in_vietnamese_alphabetical_order() {
 }
 
 #[test]
-#[ignore = "bug: a report dated with a plain date (date = 2024-03-05) shows the time \"00:00\" on its page; \
-            context.rs always sets `time` to %H:%M, so `{% if report.time %}` in report.html is always true"]
 fn a_plain_date_shows_no_time_of_day() {
     let site = Site::new();
     site.simple("b.md", "Ngày không giờ", "2024-03-05", "tinh-uy");
