@@ -16,6 +16,9 @@ pub struct UnitRef {
     pub name: String,
     pub short: Option<String>,
     pub path: String,
+    /// Only on a report's own page: the units above, from the root down.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ancestors: Option<Vec<UnitRef>>,
 }
 
 #[derive(Serialize)]
@@ -73,25 +76,11 @@ pub struct Neighbour {
     pub date_short: String,
 }
 
-#[derive(Serialize)]
-pub struct ReportUnit {
-    #[serde(flatten)]
-    pub unit: UnitRef,
-    pub ancestors: Vec<UnitRef>,
-}
-
+/// A report on its own page: its card and everything else.
 #[derive(Serialize)]
 pub struct ReportView<'a> {
-    pub title: &'a str,
-    pub path: String,
-    pub date: String,
-    pub date_long: String,
-    pub date_short: String,
-    pub time: Option<String>,
-    pub unit: ReportUnit,
-    pub kind: Option<TermRef>,
-    pub summary: &'a str,
-    pub cover: Option<CoverRef>,
+    #[serde(flatten)]
+    pub card: Card,
     pub content: &'a str,
     pub authors: &'a [String],
     pub credits: &'a [String],
@@ -250,6 +239,7 @@ pub fn unit_ref(site: &Site, u: usize) -> UnitRef {
         name: unit.name.clone(),
         short: unit.short.clone(),
         path: link(&format!("don-vi/{}/", unit.id), site.config.pretty_links),
+        ancestors: None,
     }
 }
 
@@ -413,7 +403,6 @@ fn report_view<'a>(site: &'a Site, i: usize) -> ReportView<'a> {
     let e = &site.entries[i];
     let pretty = site.config.pretty_links;
     let lang = lang_of(site);
-    let day = e.report.date.date_naive();
     let neighbour = |j: usize| {
         let n = &site.entries[j];
         Neighbour {
@@ -422,27 +411,16 @@ fn report_view<'a>(site: &'a Site, i: usize) -> ReportView<'a> {
             date_short: lang::date_short(n.report.date.date_naive(), lang),
         }
     };
+    let mut card = card(site, i);
+    card.unit.ancestors = Some(
+        site.units.units[e.report.unit]
+            .ancestors
+            .iter()
+            .map(|&a| unit_ref(site, a))
+            .collect(),
+    );
     ReportView {
-        title: &e.report.title,
-        path: link(&e.dir, pretty),
-        date: e.report.date.to_rfc3339(),
-        date_long: lang::date_long(day, lang),
-        date_short: lang::date_short(day, lang),
-        time: e
-            .report
-            .has_time
-            .then(|| e.report.date.format("%H:%M").to_string()),
-        unit: ReportUnit {
-            unit: unit_ref(site, e.report.unit),
-            ancestors: site.units.units[e.report.unit]
-                .ancestors
-                .iter()
-                .map(|&a| unit_ref(site, a))
-                .collect(),
-        },
-        kind: e.kind.map(|k| term_ref(site, TaxonomyKind::Kind, k)),
-        summary: &e.summary,
-        cover: cover(e),
+        card,
         content: &e.html,
         authors: &e.report.authors,
         credits: &e.report.credits,

@@ -14,6 +14,7 @@ use crate::site::{link, Site};
 /// How many of the newest reports a feed carries.
 const FEED_ENTRIES: usize = 20;
 
+/// Escapes text for XML and HTML alike; drops the control characters neither allows.
 pub fn xml_escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
@@ -22,7 +23,7 @@ pub fn xml_escape(s: &str) -> String {
             '<' => out.push_str("&lt;"),
             '>' => out.push_str("&gt;"),
             '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
+            '\'' => out.push_str("&#39;"),
             // Characters XML 1.0 forbids even escaped.
             c if (c as u32) < 0x20 && !matches!(c, '\t' | '\n' | '\r') => {}
             '\u{FFFE}' | '\u{FFFF}' => {}

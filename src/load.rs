@@ -63,37 +63,37 @@ pub fn text_from_bytes(bytes: Vec<u8>, shown: &Path) -> Result<String, Diagnosti
     Ok(text)
 }
 
+/// Reads and parses bantin.toml or units.toml of the site at `root`.
+pub fn read_settings<T>(
+    root: &Path,
+    name: &str,
+    parse: fn(&str, &Path) -> Result<T, Vec<Diagnostic>>,
+) -> Result<T, Vec<Diagnostic>> {
+    let path = root.join(name);
+    if !path.is_file() {
+        let d = if name == "bantin.toml" {
+            Diagnostic::error(name, format!("there is no bantin.toml in {}", root.display()))
+                .hint("run bantin in the site's folder, name it with --root DIR, or make a new site with `bantin init DIR`")
+        } else {
+            Diagnostic::error(name, format!("there is no {name}"))
+                .hint("list the site's units in units.toml: [[unit]] with id = \"...\" and name = \"...\"")
+        };
+        return Err(vec![d]);
+    }
+    let text = read_text(&path, Path::new(name)).map_err(|d| vec![d])?;
+    parse(&text, Path::new(name))
+}
+
 /// Loads everything; all problems found are returned together.
 pub fn load(root: &Path) -> Result<SiteSource, Diagnostics> {
     let mut diags = Diagnostics::default();
     let config_path = root.join("bantin.toml");
-    let config = if config_path.is_file() {
-        read_text(&config_path, Path::new("bantin.toml"))
-            .map_err(|d| vec![d])
-            .and_then(|text| Config::parse(&text, Path::new("bantin.toml")))
-            .map_err(|ds| diags.extend(ds))
-            .ok()
-    } else {
-        diags.push(
-            Diagnostic::error("bantin.toml", format!("there is no bantin.toml in {}", root.display()))
-                .hint("run bantin in the site's folder, name it with --root DIR, or make a new site with `bantin init DIR`"),
-        );
-        None
-    };
-    let units_path = root.join("units.toml");
-    let units = if units_path.is_file() {
-        read_text(&units_path, Path::new("units.toml"))
-            .map_err(|d| vec![d])
-            .and_then(|text| UnitTree::parse(&text, Path::new("units.toml")))
-            .map_err(|ds| diags.extend(ds))
-            .ok()
-    } else {
-        diags.push(
-            Diagnostic::error("units.toml", "there is no units.toml")
-                .hint("list the site's units in units.toml: [[unit]] with id = \"...\" and name = \"...\""),
-        );
-        None
-    };
+    let config = read_settings(root, "bantin.toml", Config::parse)
+        .map_err(|ds| diags.extend(ds))
+        .ok();
+    let units = read_settings(root, "units.toml", UnitTree::parse)
+        .map_err(|ds| diags.extend(ds))
+        .ok();
     // With a broken bantin.toml or units.toml the reports are still read, so that one run
     // lists every problem; nothing is built.
     let config = match config {

@@ -70,20 +70,9 @@ pub fn load_templates(site: &Site) -> Result<Tera, Diagnostics> {
 }
 
 /// Tera's own escaping also turns `/` into `&#x2F;`, which is safe but makes every
-/// link longer and harder to read; these five are all HTML needs.
+/// link longer and harder to read; `&<>"'` are all HTML needs.
 pub fn escape_html(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 8);
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
+    crate::feeds::xml_escape(s)
 }
 
 /// `{{ src | rel(root=root) }}`: the root prefix for a path inside the site, nothing for a URL.

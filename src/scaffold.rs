@@ -159,12 +159,8 @@ pub fn new_report(
     unit: &str,
     date: Option<&str>,
 ) -> Result<PathBuf, Vec<Diagnostic>> {
-    let config_text = crate::load::read_text(&root.join("bantin.toml"), Path::new("bantin.toml"))
-        .map_err(|d| vec![d])?;
-    let config = Config::parse(&config_text, Path::new("bantin.toml"))?;
-    let units_text = crate::load::read_text(&root.join("units.toml"), Path::new("units.toml"))
-        .map_err(|d| vec![d])?;
-    let units = UnitTree::parse(&units_text, Path::new("units.toml"))?;
+    let config = crate::load::read_settings(root, "bantin.toml", Config::parse)?;
+    let units = crate::load::read_settings(root, "units.toml", UnitTree::parse)?;
     let title = crate::lang::nfc(title.trim());
     let mut problems = Vec::new();
     if title.is_empty() {
