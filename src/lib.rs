@@ -34,6 +34,8 @@ pub struct BuildSummary {
     pub reports: usize,
     pub pages: usize,
     pub files: usize,
+    /// Output files whose bytes changed; the others kept their bytes and times.
+    pub written: output::WriteStats,
     /// Warnings: printed, changing nothing else.
     pub warnings: Diagnostics,
 }
@@ -83,7 +85,7 @@ pub fn build(root: &Path, out: &Path, options: &BuildOptions) -> Result<BuildSum
     let mut timer = Timings::start(options.timings);
     let written = output::write_site(out, &pages, &site.files);
     timer.stage("write");
-    written.map_err(|e| {
+    let written = written.map_err(|e| {
         Diagnostics(vec![Diagnostic::error(out, format!("cannot write the output: {e}"))
             .hint("check that the folder is writable and the disk has room; the previous output is unchanged")])
     })?;
@@ -91,6 +93,7 @@ pub fn build(root: &Path, out: &Path, options: &BuildOptions) -> Result<BuildSum
         reports: site.entries.len(),
         pages: pages.len(),
         files: site.files.len(),
+        written,
         warnings: site.diagnostics,
     })
 }

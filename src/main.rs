@@ -112,11 +112,12 @@ fn main() -> ExitCode {
                 Ok(summary) => {
                     print(&summary.warnings);
                     println!(
-                        "Built {} reports: {} pages and {} files into {} in {} ms.",
+                        "Built {} reports: {} pages and {} files into {} ({} changed) in {} ms.",
                         summary.reports,
                         summary.pages,
                         summary.files,
                         shown(&out),
+                        summary.written.written,
                         started.elapsed().as_millis()
                     );
                     ExitCode::SUCCESS

@@ -96,28 +96,103 @@ fn confined(rel: &str) -> Option<&Path> {
         .then_some(p)
 }
 
+/// What a write did: files whose bytes changed, and files kept as they were.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct WriteStats {
+    pub written: usize,
+    pub unchanged: usize,
+}
+
 /// Writes the whole site into `out`, replacing what was there only on success.
-pub fn write_site(out: &Path, pages: &[Rendered], files: &[CopiedFile]) -> io::Result<()> {
+///
+/// The new site is made in a fresh folder beside `out`. A file whose bytes are the same
+/// as in the previous output is a hard link to the old file, so it keeps its
+/// modification time (a deploy by rsync or an object-store sync uploads only what
+/// changed) and costs no write. The two folders are then exchanged in one step where
+/// the system allows it, so that `out` is at every moment one whole site.
+pub fn write_site(out: &Path, pages: &[Rendered], files: &[CopiedFile]) -> io::Result<WriteStats> {
     let out = absolute(out);
     let parent = out
         .parent()
         .map(Path::to_path_buf)
         .unwrap_or_else(|| PathBuf::from("."));
     fs::create_dir_all(&parent)?;
-    let name = out.file_name().and_then(|n| n.to_str()).unwrap_or("public");
+    let name = out
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or("public")
+        .to_string();
+    remove_leftovers(&parent, &name);
     let fresh = parent.join(format!(".{name}.bantin-new-{}", std::process::id()));
-    if fresh.exists() {
-        fs::remove_dir_all(&fresh)?;
-    }
     fs::create_dir_all(&fresh)?;
-    let result = fill(&fresh, pages, files).and_then(|()| swap_in(&fresh, &out, &parent, name));
+    let old = out.is_dir().then_some(out.as_path());
+    let result = fill(&fresh, old, pages, files)
+        .and_then(|stats| swap_in(&fresh, &out, &parent, &name).map(|()| stats));
     if result.is_err() {
         let _ = fs::remove_dir_all(&fresh);
     }
     result
 }
 
-fn fill(dir: &Path, pages: &[Rendered], files: &[CopiedFile]) -> io::Result<()> {
+/// Folders left by a build that was killed: bantin's own, so removing them is safe.
+fn remove_leftovers(parent: &Path, name: &str) {
+    let prefixes = [
+        format!(".{name}.bantin-new-"),
+        format!(".{name}.bantin-old-"),
+    ];
+    let Ok(entries) = fs::read_dir(parent) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let file_name = entry.file_name();
+        let Some(n) = file_name.to_str() else {
+            continue;
+        };
+        let pid = prefixes
+            .iter()
+            .find_map(|p| n.strip_prefix(p.as_str()))
+            .filter(|pid| !pid.is_empty() && pid.bytes().all(|b| b.is_ascii_digit()));
+        // A build still running (another bantin on the same output) keeps its folder.
+        let running = pid
+            .is_some_and(|pid| cfg!(target_os = "linux") && Path::new("/proc").join(pid).exists());
+        if pid.is_some() && !running && entry.file_type().is_ok_and(|t| t.is_dir()) {
+            let _ = fs::remove_dir_all(entry.path());
+        }
+    }
+}
+
+/// Puts `bytes` at `target`: a hard link to `previous` when that file holds the same
+/// bytes, a new file otherwise. True when the bytes changed.
+fn place(target: &Path, previous: Option<PathBuf>, bytes: &[u8]) -> io::Result<bool> {
+    if let Some(prev) = previous {
+        let same = fs::symlink_metadata(&prev)
+            .is_ok_and(|m| m.is_file() && m.len() == bytes.len() as u64)
+            && fs::read(&prev).is_ok_and(|old| old == bytes);
+        if same {
+            if fs::hard_link(&prev, target).is_ok() {
+                return Ok(false);
+            }
+            // No hard links here (some shared drives): a copy that keeps the time.
+            fs::write(target, bytes)?;
+            if let Ok(modified) = fs::metadata(&prev).and_then(|m| m.modified()) {
+                let _ = fs::File::options()
+                    .write(true)
+                    .open(target)
+                    .and_then(|f| f.set_modified(modified));
+            }
+            return Ok(false);
+        }
+    }
+    fs::write(target, bytes)?;
+    Ok(true)
+}
+
+fn fill(
+    dir: &Path,
+    old: Option<&Path>,
+    pages: &[Rendered],
+    files: &[CopiedFile],
+) -> io::Result<WriteStats> {
     // Folders first, once each, then the files in parallel.
     let mut folders: Vec<PathBuf> = pages
         .iter()
@@ -136,17 +211,29 @@ fn fill(dir: &Path, pages: &[Rendered], files: &[CopiedFile]) -> io::Result<()> 
             format!("refusing to write outside the output folder: {rel}"),
         )
     };
-    // Copied files first, so that a generated page wins over a file of the same name.
-    files.par_iter().try_for_each(|f| {
-        let rel = confined(&f.out).ok_or_else(|| bad(&f.out))?;
-        match &f.from {
-            Bytes::Embedded(bytes) => fs::write(dir.join(rel), bytes),
-            Bytes::Disk(src) => fs::copy(src, dir.join(rel)).map(|_| ()),
-        }
-    })?;
-    pages.par_iter().try_for_each(|p| {
+    let previous = |rel: &Path| old.map(|o| o.join(rel));
+    // A generated page wins over a copied file of the same name (site checks forbid it).
+    let pages_by_path: std::collections::HashSet<&str> =
+        pages.iter().map(|p| p.path.as_str()).collect();
+    let copied = files
+        .par_iter()
+        .filter(|f| !pages_by_path.contains(f.out.as_str()))
+        .map(|f| {
+            let rel = confined(&f.out).ok_or_else(|| bad(&f.out))?;
+            match &f.from {
+                Bytes::Embedded(bytes) => place(&dir.join(rel), previous(rel), bytes),
+                Bytes::Disk(src) => place(&dir.join(rel), previous(rel), &fs::read(src)?),
+            }
+        });
+    let written = pages.par_iter().map(|p| {
         let rel = confined(&p.path).ok_or_else(|| bad(&p.path))?;
-        fs::write(dir.join(rel), &p.bytes)
+        place(&dir.join(rel), previous(rel), &p.bytes)
+    });
+    let changed: Vec<bool> = copied.chain(written).collect::<io::Result<_>>()?;
+    let written = changed.iter().filter(|c| **c).count();
+    Ok(WriteStats {
+        written,
+        unchanged: changed.len() - written,
     })
 }
 
@@ -154,14 +241,47 @@ fn swap_in(fresh: &Path, out: &Path, parent: &Path, name: &str) -> io::Result<()
     if !out.exists() {
         return fs::rename(fresh, out);
     }
-    let old = parent.join(format!(".{name}.bantin-old-{}", std::process::id()));
-    if old.exists() {
-        fs::remove_dir_all(&old)?;
+    if exchange(fresh, out).is_ok() {
+        // `fresh` now holds the previous site.
+        return fs::remove_dir_all(fresh);
     }
+    let old = parent.join(format!(".{name}.bantin-old-{}", std::process::id()));
     fs::rename(out, &old)?;
     if let Err(e) = fs::rename(fresh, out) {
         let _ = fs::rename(&old, out);
         return Err(e);
     }
     fs::remove_dir_all(&old)
+}
+
+/// Swaps two folders in one atomic step (Linux `renameat2` with `RENAME_EXCHANGE`).
+#[cfg(target_os = "linux")]
+fn exchange(a: &Path, b: &Path) -> io::Result<()> {
+    use std::ffi::CString;
+    use std::os::unix::ffi::OsStrExt;
+    let a = CString::new(a.as_os_str().as_bytes()).map_err(io::Error::other)?;
+    let b = CString::new(b.as_os_str().as_bytes()).map_err(io::Error::other)?;
+    // SAFETY: two valid NUL-terminated paths; the call reads them and touches nothing else.
+    let r = unsafe {
+        libc::renameat2(
+            libc::AT_FDCWD,
+            a.as_ptr(),
+            libc::AT_FDCWD,
+            b.as_ptr(),
+            libc::RENAME_EXCHANGE,
+        )
+    };
+    if r == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn exchange(_: &Path, _: &Path) -> io::Result<()> {
+    Err(io::Error::new(
+        io::ErrorKind::Unsupported,
+        "no atomic exchange here",
+    ))
 }
