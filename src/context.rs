@@ -99,6 +99,8 @@ pub struct PageLink {
     pub number: usize,
     pub path: String,
     pub current: bool,
+    /// Pages are left out between this one and the one before.
+    pub gap_before: bool,
 }
 
 #[derive(Serialize)]
@@ -363,6 +365,9 @@ fn site_view(site: &Site) -> SiteView {
     }
 }
 
+/// Pages linked on each side of the current one.
+const PAGE_WINDOW: usize = 2;
+
 fn paginator(site: &Site, base: &str, total: usize, current: usize) -> Paginator {
     let per = site.config.paginate;
     let pages = page_count(total, per);
@@ -376,11 +381,18 @@ fn paginator(site: &Site, base: &str, total: usize, current: usize) -> Paginator
         last: path(pages),
         previous: (current > 1).then(|| path(current - 1)),
         next: (current < pages).then(|| path(current + 1)),
+        // A window, not every page: a list of 500 pages would cost 500 links on each.
         pages: (1..=pages)
-            .map(|n| PageLink {
-                number: n,
-                path: path(n),
-                current: n == current,
+            .filter(|&n| n == 1 || n == pages || n.abs_diff(current) <= PAGE_WINDOW)
+            .scan(0, |last, n| {
+                let gap_before = n > *last + 1 && *last > 0;
+                *last = n;
+                Some(PageLink {
+                    number: n,
+                    path: path(n),
+                    current: n == current,
+                    gap_before,
+                })
             })
             .collect(),
     }

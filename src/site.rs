@@ -473,7 +473,7 @@ fn assign_dirs(reports: &[Report], diags: &mut Diagnostics) -> Vec<String> {
         let mut n = 2;
         let dir = loop {
             let candidate = format!("{}-{n}", wanted[i]);
-            if !taken.contains(&candidate) && !wanted.contains(&candidate) {
+            if !taken.contains(&candidate) {
                 break candidate;
             }
             n += 1;
