@@ -18,6 +18,7 @@ pub mod output;
 pub mod render;
 pub mod report;
 pub mod scaffold;
+pub mod serve;
 pub mod site;
 pub mod theme;
 pub mod tomldoc;

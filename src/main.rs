@@ -47,6 +47,24 @@ enum Command {
         #[arg(long)]
         drafts: bool,
     },
+    /// Build the site and serve it on this computer; rebuild and reload open pages on every change.
+    Serve {
+        /// The site's folder.
+        #[arg(long, default_value = ".")]
+        root: PathBuf,
+        /// The port; default 1111, or any free port if it is taken; 0: any free port.
+        #[arg(long)]
+        port: Option<u16>,
+        /// The address to listen on (127.0.0.1: this computer only; 0.0.0.0: every network).
+        #[arg(long, default_value = "127.0.0.1")]
+        bind: String,
+        /// Also build reports marked `draft = true`.
+        #[arg(long)]
+        drafts: bool,
+        /// Open the site in the browser.
+        #[arg(long)]
+        open: bool,
+    },
     /// Start a new site in DIR.
     Init { dir: PathBuf },
     /// Write a new report at content/YYYY/MM/SLUG.md.
@@ -136,6 +154,30 @@ fn main() -> ExitCode {
             } else {
                 println!("No errors ({warnings} warning(s)).");
                 ExitCode::SUCCESS
+            }
+        }
+        Command::Serve {
+            root,
+            port,
+            bind,
+            drafts,
+            open,
+        } => {
+            let served = bantin::serve::parse_bind(&bind).and_then(|bind| {
+                bantin::serve::run(&bantin::serve::ServeOptions {
+                    root,
+                    port,
+                    bind,
+                    drafts,
+                    open,
+                })
+            });
+            match served {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(message) => {
+                    eprintln!("error: {message}");
+                    ExitCode::FAILURE
+                }
             }
         }
         Command::Init { dir } => match bantin::scaffold::init(&dir) {
