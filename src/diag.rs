@@ -23,8 +23,11 @@ pub struct Diagnostic {
     pub column: Option<usize>,
     pub message: String,
     pub hint: Option<String>,
-    /// The offending source line, shown under the message with a caret.
+    /// The offending source line, shown under the message with a caret; a long line
+    /// is cut to the part around the column.
     pub source_line: Option<String>,
+    /// Characters of `source_line` before the caret, where that line was cut.
+    pub source_caret: Option<usize>,
 }
 
 impl Diagnostic {
@@ -37,6 +40,7 @@ impl Diagnostic {
             message: message.into(),
             hint: None,
             source_line: None,
+            source_caret: None,
         }
     }
 
@@ -60,11 +64,47 @@ impl Diagnostic {
 
     /// Sets line and column from a byte offset into `text`, whose first line is line
     /// `first_line` of the file, and keeps that line of text for the caret display.
-    pub fn at_offset(mut self, text: &str, offset: usize, first_line: usize) -> Self {
+    pub fn at_offset(self, text: &str, offset: usize, first_line: usize) -> Self {
         let (line, column, source) = locate(text, offset);
-        self.line = Some(first_line + line - 1);
+        self.at_source(first_line + line - 1, column, source)
+    }
+
+    /// Sets line and column, and keeps the source line for the caret display: at most
+    /// [`SOURCE_WINDOW`] characters of it around the column, so that a thousand errors
+    /// on one long line (a list of 100,000 tags) do not keep a thousand copies of it.
+    pub fn at_source(mut self, line: usize, column: usize, source: &str) -> Self {
+        self.line = Some(line);
         self.column = Some(column);
-        self.source_line = Some(source.to_string());
+        let before = column.saturating_sub(1);
+        let mut chars = source.char_indices();
+        let start = before.saturating_sub(SOURCE_WINDOW / 2);
+        let cut_start = if start > 0 {
+            chars
+                .nth(start - 1)
+                .map_or(source.len(), |(i, c)| i + c.len_utf8())
+        } else {
+            0
+        };
+        let rest = &source[cut_start..];
+        let end = rest
+            .char_indices()
+            .nth(SOURCE_WINDOW)
+            .map_or(rest.len(), |(i, _)| i);
+        if cut_start == 0 && end == rest.len() {
+            self.source_line = Some(source.to_string());
+            self.source_caret = None;
+        } else {
+            let mut shown = String::with_capacity(end + 8);
+            if cut_start > 0 {
+                shown.push('…');
+            }
+            shown.push_str(&rest[..end]);
+            if end < rest.len() {
+                shown.push('…');
+            }
+            self.source_line = Some(shown);
+            self.source_caret = Some(before - start + usize::from(cut_start > 0));
+        }
         self
     }
 
@@ -78,7 +118,11 @@ impl Diagnostic {
     }
 }
 
+/// The most characters of a source line a diagnostic shows.
+pub const SOURCE_WINDOW: usize = 160;
+
 /// 1-based line and column (in characters) of a byte offset, and the text of that line.
+/// Scans the text up to the offset: to locate many offsets in one text, use [`Lines`].
 pub fn locate(text: &str, offset: usize) -> (usize, usize, &str) {
     let mut offset = offset.min(text.len());
     while !text.is_char_boundary(offset) {
@@ -93,6 +137,53 @@ pub fn locate(text: &str, offset: usize) -> (usize, usize, &str) {
         column,
         text[line_start..line_end].trim_end_matches('\r'),
     )
+}
+
+/// Locates many offsets in one text without scanning it again for each: line starts are
+/// found once, and the column of an offset after the last one on the same line is
+/// counted from there. A report with 100,000 bad keys gets its errors in linear time.
+pub struct Lines<'t> {
+    text: &'t str,
+    /// Byte offset of the start of each line.
+    starts: Vec<usize>,
+    /// The last offset located and its 1-based column.
+    last: (usize, usize),
+}
+
+impl<'t> Lines<'t> {
+    pub fn new(text: &'t str) -> Self {
+        let mut starts = vec![0];
+        starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
+        Lines {
+            text,
+            starts,
+            last: (0, 1),
+        }
+    }
+
+    /// Like [`locate`]: 1-based line, 1-based column in characters, the line's text.
+    pub fn locate(&mut self, offset: usize) -> (usize, usize, &'t str) {
+        let text = self.text;
+        let mut offset = offset.min(text.len());
+        while !text.is_char_boundary(offset) {
+            offset -= 1;
+        }
+        let line = self.starts.partition_point(|&s| s <= offset);
+        let line_start = self.starts[line - 1];
+        let line_end = self.starts.get(line).map_or(text.len(), |&next| next - 1);
+        let (last, last_column) = self.last;
+        let column = if last >= line_start && last <= offset {
+            last_column + text[last..offset].chars().count()
+        } else {
+            text[line_start..offset].chars().count() + 1
+        };
+        self.last = (offset, column);
+        (
+            line,
+            column,
+            text[line_start..line_end].trim_end_matches('\r'),
+        )
+    }
 }
 
 impl fmt::Display for Diagnostic {
@@ -113,9 +204,10 @@ impl fmt::Display for Diagnostic {
             let gutter = line.to_string().len();
             write!(f, "\n {:gutter$} |\n {line} | {source}", "")?;
             if let Some(column) = self.column {
+                let before = self.source_caret.unwrap_or(column.saturating_sub(1));
                 let pad: String = source
                     .chars()
-                    .take(column.saturating_sub(1))
+                    .take(before)
                     .map(|c| if c == '\t' { '\t' } else { ' ' })
                     .collect();
                 write!(f, "\n {:gutter$} | {pad}^", "")?;

@@ -1,11 +1,9 @@
-//! Machine-read outputs: Atom feeds, the sitemap and the search index.
+//! Machine-read outputs: Atom feeds and the sitemap (the search index is in `search`).
 //!
 //! Written in code rather than templates: their format is fixed, and this way they are
 //! well-formed whatever the theme does. Only these use base_url.
 
 use std::fmt::Write;
-
-use serde::Serialize;
 
 use crate::lang;
 use crate::render::Rendered;
@@ -161,89 +159,4 @@ pub fn sitemap(site: &Site, base: &str) -> String {
     }
     x.push_str("</urlset>\n");
     x
-}
-
-#[derive(Serialize)]
-struct IndexEntry<'a> {
-    title: &'a str,
-    path: String,
-    date_short: String,
-    year: i32,
-    unit: &'a str,
-    /// Ids of the unit and every unit above it, for the unit filter.
-    units: Vec<&'a str>,
-    unit_path: String,
-    summary: &'a str,
-    text: String,
-}
-
-#[derive(Serialize)]
-struct IndexUnit<'a> {
-    id: &'a str,
-    name: &'a str,
-    depth: usize,
-}
-
-#[derive(Serialize)]
-struct Index<'a> {
-    reports: Vec<IndexEntry<'a>>,
-    units: Vec<IndexUnit<'a>>,
-}
-
-/// `tim-kiem/search-index.js`: a script, not JSON, so that it loads from file:// too.
-pub fn search_index(site: &Site) -> String {
-    let pretty = site.config.pretty_links;
-    let lang = site.config.language;
-    let reports = site
-        .entries
-        .iter()
-        .map(|e| {
-            let r = &e.report;
-            let unit = &site.units.units[r.unit];
-            let mut text = String::with_capacity(512);
-            for part in [
-                r.title.as_str(),
-                e.summary.as_str(),
-                unit.name.as_str(),
-                r.kind.as_deref().unwrap_or(""),
-            ] {
-                text.push_str(part);
-                text.push(' ');
-            }
-            for part in r.authors.iter().chain(&r.documents).chain(&r.tags) {
-                text.push_str(part);
-                text.push(' ');
-            }
-            let mut units: Vec<&str> = unit
-                .ancestors
-                .iter()
-                .map(|&a| site.units.units[a].id.as_str())
-                .collect();
-            units.push(&unit.id);
-            IndexEntry {
-                title: &r.title,
-                path: link(&e.dir, pretty),
-                date_short: lang::date_short(r.date.date_naive(), lang),
-                year: chrono::Datelike::year(&r.date),
-                unit: &unit.name,
-                units,
-                unit_path: link(&format!("don-vi/{}/", unit.id), pretty),
-                summary: &e.summary,
-                text: lang::fold(text.trim_end()),
-            }
-        })
-        .collect();
-    let units = site
-        .units
-        .preorder()
-        .into_iter()
-        .map(|u| IndexUnit {
-            id: &site.units.units[u].id,
-            name: &site.units.units[u].name,
-            depth: site.units.units[u].ancestors.len(),
-        })
-        .collect();
-    let json = serde_json::to_string(&Index { reports, units })
-        .unwrap_or_else(|_| "{\"reports\":[],\"units\":[]}".into());
-    format!("window.bantinSearchIndex = {json};\n")
 }

@@ -87,7 +87,8 @@ fn is_ignorable(c: char) -> bool {
 /// Contract slug: lower-case ASCII `[a-z0-9-]`, words joined by single `-`,
 /// no leading/trailing `-`. Vietnamese marks removed, `đ`/`Đ` -> `d`; other
 /// letters and digits are transliterated with deunicode; anything else is a
-/// separator. May return `""` (e.g. for `"!!!"`).
+/// separator. May return `""` (e.g. for `"!!!"`). At most [`MAX_SLUG_LEN`] bytes: a
+/// longer one is cut at a word boundary.
 pub fn slugify(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     let mut pending_sep = false;
@@ -138,7 +139,31 @@ pub fn slugify(s: &str) -> String {
             pending_sep = true;
         }
     }
+    cut_slug(&mut out);
     out
+}
+
+/// The longest slug, in bytes. Slugs name folders of the output (`2023/09/SLUG/`,
+/// `chu-de/SLUG/`), and file systems refuse names longer than 255 bytes; a 100,000
+/// character title still gets a page.
+pub const MAX_SLUG_LEN: usize = 200;
+
+/// Cuts a slug to [`MAX_SLUG_LEN`] bytes, at the last `-` of its second half if there
+/// is one; never leaves a `-` at the end.
+fn cut_slug(slug: &mut String) {
+    if slug.len() <= MAX_SLUG_LEN {
+        return;
+    }
+    let mut end = MAX_SLUG_LEN;
+    if slug.as_bytes()[end] != b'-' {
+        if let Some(i) = slug[..end].rfind('-').filter(|&i| i >= MAX_SLUG_LEN / 2) {
+            end = i;
+        }
+    }
+    slug.truncate(end);
+    while slug.ends_with('-') {
+        slug.pop();
+    }
 }
 
 /// The ASCII letter under a precomposed Latin letter whose canonical

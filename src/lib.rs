@@ -18,6 +18,7 @@ pub mod output;
 pub mod render;
 pub mod report;
 pub mod scaffold;
+pub mod search;
 pub mod serve;
 pub mod site;
 pub mod theme;
@@ -41,8 +42,39 @@ pub struct BuildSummary {
     pub warnings: Diagnostics,
 }
 
+/// Stack of the threads that parse, render and template a site. Markdown, HTML and the
+/// unit tree (up to [`units::MAX_DEPTH`] levels, walked by recursive template macros)
+/// are nested structures; a default 2 MiB thread stack holds fewer than a hundred
+/// levels of a Tera macro in a debug build. Only the pages of the stack that are used
+/// take memory.
+pub const RENDER_STACK: usize = 256 << 20;
+
+/// Runs `f` on the rendering threads: a pool of big-stack threads, made once. Parallel
+/// work started inside `f` runs on the same threads.
+pub fn on_render_threads<T: Send>(f: impl FnOnce() -> T + Send) -> T {
+    static POOL: std::sync::OnceLock<Option<rayon::ThreadPool>> = std::sync::OnceLock::new();
+    let pool = POOL.get_or_init(|| {
+        rayon::ThreadPoolBuilder::new()
+            .stack_size(RENDER_STACK)
+            .thread_name(|i| format!("bantin-render-{i}"))
+            .build()
+            .ok()
+    });
+    match pool {
+        Some(pool) => pool.install(f),
+        None => f(),
+    }
+}
+
 /// Loads, models and renders the site without writing anything.
 pub fn render_all(
+    root: &Path,
+    options: &BuildOptions,
+) -> Result<(site::Site, Vec<render::Rendered>), Diagnostics> {
+    on_render_threads(|| render_all_here(root, options))
+}
+
+fn render_all_here(
     root: &Path,
     options: &BuildOptions,
 ) -> Result<(site::Site, Vec<render::Rendered>), Diagnostics> {
@@ -53,6 +85,10 @@ pub fn render_all(
     timer.stage("model and Markdown");
     let tera = render::load_templates(&site)?;
     let pages = render::render_site(&site, &tera)?;
+    let clashes = site.check_output_paths(&pages);
+    if clashes.has_errors() {
+        return Err(clashes);
+    }
     timer.stage("render");
     Ok((site, pages))
 }

@@ -63,6 +63,11 @@ pub fn text_from_bytes(bytes: Vec<u8>, shown: &Path) -> Result<String, Diagnosti
     Ok(text)
 }
 
+/// Whether `path` itself is a symbolic link (one that may point outside the site).
+pub fn is_symlink(path: &Path) -> bool {
+    std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink())
+}
+
 /// Reads and parses bantin.toml or units.toml of the site at `root`.
 pub fn read_settings<T>(
     root: &Path,
@@ -70,6 +75,13 @@ pub fn read_settings<T>(
     parse: fn(&str, &Path) -> Result<T, Vec<Diagnostic>>,
 ) -> Result<T, Vec<Diagnostic>> {
     let path = root.join(name);
+    if is_symlink(&path) {
+        return Err(vec![Diagnostic::error(
+            name,
+            format!("{name} is a symbolic link; bantin reads only the site's own files"),
+        )
+        .hint("copy the file into the site instead of linking to it")]);
+    }
     if !path.is_file() {
         let d = if name == "bantin.toml" {
             Diagnostic::error(name, format!("there is no bantin.toml in {}", root.display()))
@@ -179,6 +191,17 @@ fn walk_content(root: &Path, diags: &mut Diagnostics) -> (Vec<(String, PathBuf)>
             }
         };
         let rel = entry.path().strip_prefix(&content).unwrap_or(entry.path());
+        if std::path::MAIN_SEPARATOR != '\\' && rel.to_str().is_some_and(|r| r.contains('\\')) {
+            // On Windows it would be a folder separator: `a\..\..\x.jpg` is not a name.
+            diags.push(
+                Diagnostic::error(
+                    Path::new("content").join(rel),
+                    "the file name has a backslash (\\) in it",
+                )
+                .hint("rename the file without \\ (on Windows it separates folders)"),
+            );
+            continue;
+        }
         let Some(source) = rel.to_str().map(|s| s.replace('\\', "/")) else {
             diags.push(
                 Diagnostic::error(

@@ -17,7 +17,7 @@
 //! ammonia entirely.
 
 use std::borrow::Cow;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::ops::Range;
 use std::sync::OnceLock;
 
@@ -113,6 +113,7 @@ pub fn render(input: &MarkdownInput, allow_html: bool, resolver: &dyn LinkResolv
         has_raw_html: false,
         has_unusual_scheme: false,
         used_ids,
+        next_suffix: HashMap::new(),
         summary: None,
         footnote_depth: 0,
         out: Vec::with_capacity(events.len() + 8),
@@ -160,6 +161,8 @@ struct Renderer<'a, 'i> {
     has_raw_html: bool,
     has_unusual_scheme: bool,
     used_ids: HashSet<String>,
+    /// Per id already used: the number to try next for it.
+    next_suffix: HashMap<String, usize>,
     summary: Option<String>,
     footnote_depth: usize,
     out: Vec<Event<'a>>,
@@ -362,17 +365,21 @@ impl<'a> Renderer<'a, '_> {
         }
     }
 
-    /// `base`, or `base-2`, `base-3`, ... whichever is not used yet.
+    /// `base`, or `base-2`, `base-3`, ... whichever is not used yet. The search for a
+    /// free number goes on from where the last one for `base` stopped (ids are never
+    /// freed), so 50,000 headings of the same text take linear time.
     fn unique_id(&mut self, base: String) -> String {
         let id = if self.used_ids.contains(&base) {
-            let mut n = 2usize;
-            loop {
+            let mut n = self.next_suffix.get(&base).copied().unwrap_or(2);
+            let id = loop {
                 let candidate = format!("{base}-{n}");
                 if !self.used_ids.contains(&candidate) {
                     break candidate;
                 }
                 n += 1;
-            }
+            };
+            self.next_suffix.insert(base, n + 1);
+            id
         } else {
             base
         };
@@ -690,6 +697,17 @@ fn url_scheme(url: &str) -> Option<String> {
         }
     }
     None
+}
+
+/// Whether a URL would run script, or show a page of its own, where a reader follows it:
+/// `javascript:`, `vbscript:`, and `data:` URLs except images where `is_image`. Read
+/// the way a browser reads it (case, leading spaces and tabs inside ignored).
+pub fn is_script_url(url: &str, is_image: bool) -> bool {
+    match url_scheme(url).as_deref() {
+        Some("javascript" | "vbscript") => true,
+        Some("data") => !(is_image && is_data_image(url)),
+        _ => false,
+    }
 }
 
 /// Whether a `data:` URL holds an image.

@@ -137,11 +137,22 @@ pub fn root_of(file: &str) -> String {
 pub fn render_site(site: &Site, tera: &Tera) -> Result<Vec<Rendered>, Diagnostics> {
     let mut shared = Shared::new(site);
     shared.needs_full_site = templates_reading_site_tree(site, tera);
-    let results: Vec<Result<Rendered, Diagnostic>> = site
-        .pages
-        .par_iter()
-        .map(|page| render_page(site, tera, &shared, page))
-        .collect();
+    // The search index is built beside the pages, on the same threads.
+    let (results, search_files): (Vec<Result<Rendered, Diagnostic>>, Vec<Rendered>) = rayon::join(
+        || {
+            site.pages
+                .par_iter()
+                .map(|page| render_page(site, tera, &shared, page))
+                .collect()
+        },
+        || {
+            if site.config.search {
+                crate::search::index_files(site)
+            } else {
+                Vec::new()
+            }
+        },
+    );
     let mut diags = Diagnostics::default();
     let mut out = Vec::with_capacity(results.len() + site.aliases.len() + 3);
     for r in results {
@@ -164,12 +175,7 @@ pub fn render_site(site: &Site, tera: &Tera) -> Result<Vec<Rendered>, Diagnostic
             .into_bytes(),
         });
     }
-    if site.config.search {
-        out.push(Rendered {
-            path: "tim-kiem/search-index.js".into(),
-            bytes: crate::feeds::search_index(site).into_bytes(),
-        });
-    }
+    out.extend(search_files);
     if let Some(base) = &site.config.base_url {
         out.extend(crate::feeds::feeds(site, base));
         out.push(Rendered {

@@ -246,6 +246,7 @@ pub fn parse(
 /// Tags and documents: terms whose slugs must not be empty, since they name a page.
 fn terms(doc: &mut TomlDoc, table: &Table, key: &str) -> Vec<String> {
     let mut out = Vec::new();
+    let mut seen = std::collections::HashSet::new();
     for s in doc.strings(table, key) {
         let name = s.get_ref().trim();
         if name.is_empty() {
@@ -259,7 +260,7 @@ fn terms(doc: &mut TomlDoc, table: &Table, key: &str) -> Vec<String> {
             );
             continue;
         }
-        if !out.iter().any(|o| o == name) {
+        if seen.insert(name.to_string()) {
             out.push(name.to_string());
         }
     }
@@ -358,7 +359,7 @@ fn read_cover(doc: &mut TomlDoc, table: &Table) -> Option<Cover> {
         return None;
     };
     doc.check_keys(t, &["src", "alt"], "cover");
-    let line = crate::diag::locate(doc.text, value.span().start).0 + doc.first_line - 1;
+    let line = doc.line_of(value.span().start);
     let src = doc.string(t, "src");
     let alt = doc
         .string(t, "alt")
@@ -424,8 +425,16 @@ fn read_aliases(doc: &mut TomlDoc, table: &Table) -> Vec<(String, usize)> {
     for alias in doc.strings(table, "aliases") {
         let raw = alias.get_ref().trim();
         match alias_path(raw) {
+            Some(path) if path.split('/').any(|s| s.len() > crate::lang::MAX_SLUG_LEN) => doc.error(
+                alias.span(),
+                "this alias has a part longer than file names may be",
+                format!(
+                    "keep each part of the address between / under {} characters",
+                    crate::lang::MAX_SLUG_LEN
+                ),
+            ),
             Some(path) => {
-                let line = crate::diag::locate(doc.text, alias.span().start).0 + doc.first_line - 1;
+                let line = doc.line_of(alias.span().start);
                 out.push((path, line));
             }
             None => doc.error(

@@ -221,6 +221,19 @@ pub fn new_report(
         toml_string(&title),
         toml_string(unit),
     );
+    // content/ or a folder of it linked elsewhere would put the file outside the site.
+    let mut at = root.to_path_buf();
+    for part in rel.parent().into_iter().flat_map(Path::components) {
+        at.push(part);
+        if crate::load::is_symlink(&at) {
+            let shown = crate::diag::display_path(root, &at);
+            return Err(vec![Diagnostic::error(
+                shown,
+                "this folder is a symbolic link; bantin new writes only inside the site",
+            )
+            .hint("replace the link with a real folder")]);
+        }
+    }
     let path = root.join(&rel);
     create_new(&path, &text).map_err(|mut d| {
         d.file = rel.clone();

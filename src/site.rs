@@ -442,6 +442,57 @@ impl Site {
     }
 }
 
+impl Site {
+    /// No output file may stand where another output needs a folder (an alias
+    /// `/feed.xml/` and the feed): the write would fail halfway with a bare "Is a
+    /// directory". Names the report whose alias, or the file whose copy, is in the way.
+    pub fn check_output_paths(&self, written: &[crate::render::Rendered]) -> Diagnostics {
+        let mut files: HashSet<&str> = written.iter().map(|r| r.path.as_str()).collect();
+        files.extend(self.files.iter().map(|f| f.out.as_str()));
+        let describe = |path: &str| -> Diagnostic {
+            if let Some(&(_, i)) = self.aliases.iter().find(|(p, _)| p == path) {
+                let report = &self.entries[i].report;
+                let line = report
+                    .aliases
+                    .iter()
+                    .find(|(p, _)| p == path)
+                    .map_or(1, |(_, l)| *l);
+                return Diagnostic::error(&report.file, "").at_line(line);
+            }
+            match self.files.iter().find(|f| f.out == path).map(|f| &f.from) {
+                Some(Bytes::Disk(p)) => Diagnostic::error(p, ""),
+                _ => Diagnostic::error(path, ""),
+            }
+        };
+        let mut diags = Diagnostics::default();
+        let mut sorted: Vec<&str> = files.iter().copied().collect();
+        sorted.sort_unstable();
+        for path in sorted {
+            for (i, _) in path.match_indices('/') {
+                let folder = &path[..i];
+                if !files.contains(folder) {
+                    continue;
+                }
+                // Of the two, blame the one an editor wrote: the alias or copied file.
+                let (blamed, other) = if self.aliases.iter().any(|(p, _)| p == path)
+                    || !self.aliases.iter().any(|(p, _)| p == folder)
+                {
+                    (path, folder)
+                } else {
+                    (folder, path)
+                };
+                let mut d = describe(blamed);
+                d.message = format!(
+                    "the output {blamed} and {other} cannot both be written: {folder} would be a file and a folder"
+                );
+                diags.push(d.hint("change the alias or rename the file so that it does not take the name of another output file"));
+            }
+        }
+        diags.sort();
+        diags
+    }
+}
+
 /// "YYYY/MM/slug/" for each report (sorted newest first); equal ones get -2, -3, ...
 /// in date-then-path order, with a warning.
 fn assign_dirs(reports: &[Report], diags: &mut Diagnostics) -> Vec<String> {
@@ -469,8 +520,12 @@ fn assign_dirs(reports: &[Report], diags: &mut Diagnostics) -> Vec<String> {
             clashes.push(i);
         }
     }
+    // Numbers already tried for each wanted address: taken ones stay taken, so 20,000
+    // reports of one title in one month take linear time.
+    let mut next: HashMap<usize, usize> = HashMap::new();
     for i in clashes {
-        let mut n = 2;
+        let owner = first_owner[wanted[i].as_str()];
+        let mut n = next.get(&owner).copied().unwrap_or(2);
         let dir = loop {
             let candidate = format!("{}-{n}", wanted[i]);
             if !taken.contains(&candidate) {
@@ -478,6 +533,7 @@ fn assign_dirs(reports: &[Report], diags: &mut Diagnostics) -> Vec<String> {
             }
             n += 1;
         };
+        next.insert(owner, n + 1);
         taken.insert(dir.clone());
         let other = &reports[first_owner[wanted[i].as_str()]];
         diags.push(
@@ -530,11 +586,21 @@ fn render_entry(
         );
     }
     let cover_src = report.cover.as_ref().and_then(|c| {
+        if crate::markdown::is_script_url(&c.src, true) {
+            diags.push(
+                Diagnostic::error(
+                    &report.file,
+                    format!("the cover image `{}` is not an image address", c.src),
+                )
+                .at_line(c.line)
+                .hint("name an image file beside the report, or an http(s) address"),
+            );
+            return None;
+        }
         if is_external(&c.src) {
             return Some(c.src.clone());
         }
-        let target = resolve_relative(&report.source, &c.src)?;
-        let found = resolver.resolve(&target);
+        let found = resolve_relative(&report.source, &c.src).and_then(|t| resolver.resolve(&t));
         if found.is_none() {
             diags.push(
                 dead(&report.file, format!("the cover image `{}` is not there", c.src))
@@ -656,9 +722,10 @@ fn build_taxonomies(entries: &mut [Entry]) -> Vec<Taxonomy> {
                     TaxonomyKind::Kind => e.report.kind.iter().collect(),
                 };
                 let mut found: Vec<usize> = Vec::with_capacity(names.len());
+                let mut seen = HashSet::with_capacity(names.len());
                 for name in names {
                     if let Some(&t) = index.get(slugify(name).as_str()) {
-                        if !found.contains(&t) {
+                        if seen.insert(t) {
                             found.push(t);
                         }
                     }

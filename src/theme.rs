@@ -102,6 +102,18 @@ impl Theme {
                 theme.add_strings(&text, Path::new("(built-in theme)/i18n.toml"), &mut diags);
             }
         }
+        let linked =
+            crate::load::is_symlink(&root.join("themes")) || crate::load::is_symlink(&theme_dir);
+        if linked && theme_dir.exists() {
+            diags.push(
+                Diagnostic::error(
+                    Path::new("themes").join(name),
+                    "the theme's folder is a symbolic link; bantin reads only the site's own files",
+                )
+                .hint("copy the theme into themes/ instead of linking to it"),
+            );
+            return Err(diags);
+        }
         if theme_dir.is_dir() {
             let shown = Path::new("themes").join(name);
             theme.add_dir(&theme_dir, &shown, &mut diags);
@@ -129,7 +141,12 @@ impl Theme {
             diags,
         );
         let i18n = dir.join("i18n.toml");
-        if i18n.is_file() {
+        if crate::load::is_symlink(&i18n) {
+            diags.push(
+                Diagnostic::error(shown.join("i18n.toml"), "symbolic links are not followed")
+                    .hint("copy the file here instead of linking to it"),
+            );
+        } else if i18n.is_file() {
             let shown = shown.join("i18n.toml");
             match crate::load::read_text(&i18n, &shown) {
                 Ok(text) => self.add_strings(&text, &shown, diags),
@@ -235,6 +252,10 @@ fn files_under(dir: &Path, shown: &Path, diags: &mut Vec<Diagnostic>) -> Vec<(St
             continue;
         }
         match rel.to_str() {
+            Some(r) if std::path::MAIN_SEPARATOR != '\\' && r.contains('\\') => diags.push(
+                Diagnostic::error(shown.join(rel), "the file name has a backslash (\\) in it")
+                    .hint("rename the file without \\ (on Windows it separates folders)"),
+            ),
             Some(r) => out.push((r.replace('\\', "/"), entry.path().to_path_buf())),
             None => diags.push(Diagnostic::error(
                 shown.join(rel),

@@ -23,6 +23,8 @@ pub struct TomlDoc<'a> {
     /// Line of the file on which `text` starts (front matter starts on line 2).
     pub first_line: usize,
     pub diagnostics: Vec<Diagnostic>,
+    /// Line starts of `text`, made at the first problem found.
+    lines: Option<crate::diag::Lines<'a>>,
 }
 
 impl<'a> TomlDoc<'a> {
@@ -32,7 +34,23 @@ impl<'a> TomlDoc<'a> {
             file: file.to_path_buf(),
             first_line,
             diagnostics: Vec::new(),
+            lines: None,
         }
+    }
+
+    /// Line of the file, column and text of the line of a byte offset into `text`.
+    pub fn locate(&mut self, offset: usize) -> (usize, usize, &'a str) {
+        let text = self.text;
+        let (line, column, source) = self
+            .lines
+            .get_or_insert_with(|| crate::diag::Lines::new(text))
+            .locate(offset);
+        (line + self.first_line - 1, column, source)
+    }
+
+    /// Line of the file of a byte offset into `text`.
+    pub fn line_of(&mut self, offset: usize) -> usize {
+        self.locate(offset).0
     }
 
     /// Parses the text; syntax errors are recorded and give `None`.
@@ -58,8 +76,9 @@ impl<'a> TomlDoc<'a> {
         message: impl Into<String>,
         hint: impl Into<String>,
     ) {
+        let (line, column, source) = self.locate(span.start);
         let d = Diagnostic::error(&self.file, message)
-            .at_offset(self.text, span.start, self.first_line)
+            .at_source(line, column, source)
             .hint(hint);
         self.diagnostics.push(d);
     }

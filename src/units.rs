@@ -31,6 +31,15 @@ pub struct UnitTree {
 
 const KEYS: &[&str] = &["id", "name", "parent", "short", "description"];
 
+/// How many levels a unit tree may have. Real trees have a handful; pages and templates
+/// walk the tree recursively, so a tree thousands of levels deep is refused with a
+/// message instead of exhausting the stack.
+pub const MAX_DEPTH: usize = 1000;
+
+/// The longest unit id: it names a folder of the output (`don-vi/ID/`), and file
+/// systems refuse names longer than 255 bytes.
+pub const MAX_ID_LEN: usize = 120;
+
 impl UnitTree {
     pub fn get(&self, id: &str) -> Option<usize> {
         self.by_id.get(id).copied()
@@ -87,11 +96,11 @@ impl UnitTree {
         let mut id_spans = Vec::with_capacity(entries.len());
         for (item, t) in entries {
             doc.check_keys(t, KEYS, "a [[unit]]");
-            let line = crate::diag::locate(text, item.span().start).0;
             let id = doc.string(t, "id");
             let name = doc.string(t, "name");
             let Some(id) = id else {
                 if !t.contains_key("id") {
+                    let line = doc.line_of(item.span().start);
                     doc.error_whole(line, "this [[unit]] has no `id`", "add a line like: id = \"huyen-uy-cang-long\" (lower case letters, digits and -)");
                 }
                 continue;
@@ -115,8 +124,20 @@ impl UnitTree {
                 );
                 continue;
             }
+            if id.get_ref().len() > MAX_ID_LEN {
+                doc.error(
+                    id.span(),
+                    format!(
+                        "unit id `{}…` is {} characters long",
+                        &id.get_ref()[..40],
+                        id.get_ref().len()
+                    ),
+                    format!("a unit id names a folder of the site: make it at most {MAX_ID_LEN} characters, like: id = \"huyen-uy-cang-long\""),
+                );
+                continue;
+            }
             if let Some(&first) = by_id.get(id.get_ref()) {
-                let first_line = crate::diag::locate(text, id_spans[first]).0;
+                let first_line = doc.line_of(id_spans[first]);
                 doc.error(
                     id.span(),
                     format!("unit id `{}` is used twice", id.get_ref()),
@@ -220,6 +241,41 @@ impl UnitTree {
             }
             for i in path {
                 state[i] = 2;
+            }
+        }
+
+        // Depth: each unit's from its parent's, found walking up to a unit already known.
+        // Only the units one level too deep are named, not every unit below them.
+        if doc.diagnostics.is_empty() {
+            let mut depth = vec![0usize; units.len()]; // 0: not known yet; roots are 1
+            for start in 0..units.len() {
+                let mut path = Vec::new();
+                let mut at = Some(start);
+                let mut known = 0;
+                while let Some(i) = at {
+                    if depth[i] > 0 {
+                        known = depth[i];
+                        break;
+                    }
+                    path.push(i);
+                    at = units[i].parent;
+                }
+                for &i in path.iter().rev() {
+                    known += 1;
+                    depth[i] = known;
+                    if known == MAX_DEPTH + 1 {
+                        if let Some(span) = parents[i].as_ref().map(|p| p.span()) {
+                            doc.error(
+                                span,
+                                format!(
+                                    "unit `{}` is on level {known} of the unit tree; bantin allows {MAX_DEPTH} levels",
+                                    units[i].id
+                                ),
+                                "check the `parent` lines: a unit tree this deep is most likely a mistake",
+                            );
+                        }
+                    }
+                }
             }
         }
 

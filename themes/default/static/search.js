@@ -1,16 +1,27 @@
 /* bantin default theme: the search page.
  *
- * Reads ?q=, &unit= and &year= from the address, loads the index
- * (tim-kiem/search-index.js, which sets window.bantinSearchIndex) with a plain
- * <script> tag so that it also works from file://, and lists the reports whose
- * folded text contains every word of the query, title matches first.
+ * Reads ?q=, &unit= and &year= from the address and searches the index that
+ * `bantin build` writes under tim-kiem/ (see src/search.rs):
+ *   search-index.js   the manifest (window.bantinSearchIndex), loaded by the page;
+ *   index/N.js        shards of postings, loaded on demand for the query's keys;
+ *   index/don-vi.js   the unit of every report, loaded when the unit filter is used;
+ *   bai/ID.js         what a result shows, loaded for the results shown.
+ * Every file is a script that calls window.bantinSearch, loaded with a <script>
+ * tag, so that search works from file:// and any folder of any host, offline.
  * No fetch(), no external resources.
+ *
+ * Words are syllables folded as the index folds them (lower case, no marks,
+ * đ -> d). Results holding all words come first, then those whose words have
+ * the same marks as the query's, then by closeness of the words and the fields
+ * they are in (title, unit, documents, tags before the body), then newest.
+ * "A quoted phrase" and a code like 35-NQ/TW must appear as written.
  */
 (function () {
   'use strict';
 
   var box = document.getElementById('tim-kiem');
   var form = document.getElementById('search-form');
+  var manifest = window.bantinSearchIndex;
   if (!box || !form) { return; }
 
   var root = box.getAttribute('data-root') || '';
@@ -21,13 +32,471 @@
   var statusEl = document.getElementById('search-status');
   var listEl = document.getElementById('search-results');
   var moreBtn = document.getElementById('search-more');
-  var lang = box.getAttribute('data-lang') || 'vi';
-  var PAGE = 50;
+  var PAGE = 10;
+  var MAX_TOKEN = 40;
 
-  var reports = null;      // the index, prepared
-  var results = [];        // current results
-  var shown = 0;           // how many of them are in the list
-  var timer = null;
+  // Field bits of a posting (src/search.rs) and what a hit in each is worth.
+  var WEIGHTS = [
+    [4, 12],   // title
+    [16, 10],  // unit
+    [128, 10], // document
+    [64, 8],   // tag
+    [8, 6],    // kind
+    [256, 6],  // author
+    [32, 4],   // a unit above
+    [2, 3],    // summary
+    [1, 1]     // body
+  ];
+
+  // ---- data registered by the index's scripts ----------------------------
+
+  var shards = {};      // shard number -> { key: postings }
+  var docs = {};        // report number -> what a result shows
+  var unitsOf = null;   // string: the unit of every report, fixed-width digits
+  var DIGITS = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz-_';
+  var DIGIT = new Int8Array(128);
+  for (var di = 0; di < DIGITS.length; di++) { DIGIT[DIGITS.charCodeAt(di)] = di; }
+
+  window.bantinSearch = {
+    add: function (n, data) { shards[n] = data; },
+    doc: function (i, data) { docs[i] = data; },
+    unitsOf: function (s) { unitsOf = s; }
+  };
+
+  // ---- loading scripts ---------------------------------------------------
+
+  var loads = {};  // path -> Promise
+
+  function load(path) {
+    if (!loads[path]) {
+      loads[path] = new Promise(function (resolve, reject) {
+        var s = document.createElement('script');
+        s.src = root + path;
+        s.async = true;
+        s.onload = function () { resolve(); };
+        s.onerror = function () { delete loads[path]; reject(new Error(path)); };
+        document.head.appendChild(s);
+      });
+    }
+    return loads[path];
+  }
+
+  // ---- text --------------------------------------------------------------
+
+  /* As lang::fold: lower case, NFD, marks U+0300-U+036F out, đ -> d, NFC. */
+  function fold(s) {
+    return String(s == null ? '' : s)
+      .toLowerCase()
+      .normalize('NFD')
+      .replace(/[\u0300-\u036f]/g, '')
+      .replace(/\u0111/g, 'd')
+      .normalize('NFC');
+  }
+
+  var TONES = { '\u0300': '1', '\u0309': '2', '\u0303': '3', '\u0301': '4', '\u0323': '5' };
+
+  /* As search::variant: lower case with marks, the tone as a final digit ("hoà", "hòa" -> "hoa1"). */
+  function variant(token) {
+    var tone = '';
+    var base = token.toLowerCase().normalize('NFD').replace(/[\u0300\u0301\u0303\u0309\u0323]/g, function (m) {
+      if (!tone) { tone = TONES[m]; }
+      return '';
+    });
+    return base.normalize('NFC') + tone;
+  }
+
+  var TOKEN = /[\p{Alphabetic}\p{N}\p{M}]+/gu;
+
+  /* Syllables of a text: [{ start, end, fold }], null folds for runs too long to index. */
+  function tokenize(text) {
+    var out = [];
+    var m;
+    TOKEN.lastIndex = 0;
+    while ((m = TOKEN.exec(text)) !== null) {
+      var t = m[0];
+      out.push({
+        start: m.index,
+        end: m.index + t.length,
+        raw: t,
+        fold: Array.from(t).length <= MAX_TOKEN ? fold(t) : null
+      });
+    }
+    return out;
+  }
+
+  /* Code point order, as the index's keys are sorted. */
+  function cmp(a, b) {
+    var n = Math.min(a.length, b.length);
+    for (var i = 0; i < n; i++) {
+      var x = a.charCodeAt(i);
+      var y = b.charCodeAt(i);
+      if (x !== y) {
+        if (x >= 0xd800 && y >= 0xd800) {
+          x = x < 0xe000 ? x + 0x2000 : x - 0x800;
+          y = y < 0xe000 ? y + 0x2000 : y - 0x800;
+        }
+        return x - y;
+      }
+    }
+    return a.length - b.length;
+  }
+
+  function shardOf(key) {
+    var s = manifest.shards;
+    var lo = 0;
+    var hi = s.length - 1;
+    while (lo < hi) {
+      var mid = (lo + hi + 1) >> 1;
+      if (cmp(s[mid], key) <= 0) { lo = mid; } else { hi = mid - 1; }
+    }
+    return lo;
+  }
+
+  function lookup(key) {
+    var shard = shards[shardOf(key)];
+    return shard && Object.prototype.hasOwnProperty.call(shard, key) ? shard[key] : null;
+  }
+
+  /* Reads a posting list (src/search.rs, encode_postings) into docs and values (typed
+   * arrays as long as the number of reports); returns how many postings it has. Each
+   * value is fields << 2 | how often (0: once ... 3: eight times or more). */
+  function readList(s, docs, values) {
+    var i = 0;
+    var len = s.length;
+    var d;
+    var v;
+    var mul;
+    var dict = [];
+    // The distinct values, most used first.
+    var count = 0;
+    mul = 1;
+    do { d = DIGIT[s.charCodeAt(i++)]; count += (d & 31) * mul; mul *= 32; } while (d >= 32);
+    for (; count > 0; count--) {
+      v = 0;
+      mul = 1;
+      do { d = DIGIT[s.charCodeAt(i++)]; v += (d & 31) * mul; mul *= 32; } while (d >= 32);
+      dict.push(v);
+    }
+    var n = 0;
+    var next = 0;
+    while (i < len) {
+      d = DIGIT[s.charCodeAt(i++)];
+      var idx = d & 31;
+      var gap = 0;
+      mul = 1;
+      while (d >= 32) { d = DIGIT[s.charCodeAt(i++)]; gap += (d & 31) * mul; mul *= 32; }
+      if (idx === 31) {
+        v = 0;
+        mul = 1;
+        do { d = DIGIT[s.charCodeAt(i++)]; v += (d & 31) * mul; mul *= 32; } while (d >= 32);
+        idx += v;
+      }
+      next += gap;
+      docs[n] = next;
+      values[n] = dict[idx];
+      n++;
+      next++;
+    }
+    return n;
+  }
+
+  // The weight of every combination of field bits: that of its best field.
+  var WEIGHT_OF = new Uint8Array(512);
+  for (var fi = 1; fi < 512; fi++) {
+    for (var wi = 0; wi < WEIGHTS.length; wi++) {
+      if (fi & WEIGHTS[wi][0]) { WEIGHT_OF[fi] = WEIGHTS[wi][1]; break; }
+    }
+  }
+
+  function weight(fields) { return WEIGHT_OF[fields & 511]; }
+
+  // ---- the query ---------------------------------------------------------
+
+  /* { terms: [{ fold, variant|null }], pairs: [{ key, required }], phrases: [[fold...]] } */
+  function parse(q) {
+    var seq = [];          // folds in order
+    var marked = {};       // fold -> spelling typed with marks
+    var pairs = [];
+    var phrases = [];
+    var parts = String(q).split(/["\u201c\u201d]/);
+    var prev = null;
+    function add(tokens, phrase) {
+      var group = [];
+      tokens.forEach(function (t) {
+        if (!t.fold) { prev = null; return; }
+        if (t.fold !== variant(t.raw)) { marked[t.fold] = variant(t.raw); }
+        if (prev !== null) {
+          pairs.push({ key: prev + ' ' + t.fold, required: phrase && group.length > 0 });
+        }
+        seq.push(t.fold);
+        group.push(t.fold);
+        prev = t.fold;
+      });
+      if (phrase && group.length > 1) { phrases.push(group); }
+    }
+    parts.forEach(function (part, i) {
+      if (i % 2 === 1) {
+        add(tokenize(part), true);
+      } else {
+        part.split(/\s+/).forEach(function (word) {
+          var tokens = tokenize(word);
+          // 35-NQ/TW, 01-CT/ĐUK: several syllables in one word are a phrase.
+          add(tokens, tokens.length > 1);
+        });
+      }
+    });
+    var seen = {};
+    var terms = [];
+    seq.forEach(function (f) {
+      if (!seen[f]) {
+        seen[f] = true;
+        terms.push({ fold: f, variant: marked[f] || null });
+      }
+    });
+    var pseen = {};
+    var uniquePairs = [];
+    pairs.forEach(function (p) {
+      if (pseen[p.key] === undefined) {
+        pseen[p.key] = uniquePairs.length;
+        uniquePairs.push(p);
+      } else if (p.required) {
+        uniquePairs[pseen[p.key]].required = true;
+      }
+    });
+    return { terms: terms, pairs: uniquePairs, phrases: phrases };
+  }
+
+  function keysOf(query) {
+    return query.terms.map(function (t) { return t.fold; })
+      .concat(query.pairs.map(function (p) { return p.key; }));
+  }
+
+  // ---- ranking -----------------------------------------------------------
+
+  function unitRange(id) {
+    var units = manifest.units;
+    for (var i = 0; i < units.length; i++) {
+      if (units[i].id === id) {
+        var end = i + 1;
+        while (end < units.length && units[end].depth > units[i].depth) { end++; }
+        return [i, end];
+      }
+    }
+    return null;
+  }
+
+  function yearRange(year) {
+    var ys = manifest.years;
+    for (var i = 0; i < ys.length; i++) {
+      if (String(ys[i][0]) === year) { return [ys[i][1], ys[i][1] + ys[i][2]]; }
+    }
+    return [0, 0];
+  }
+
+  function unitOf(doc) {
+    var w = manifest.unit_digits;
+    var u = 0;
+    for (var k = w - 1; k >= 0; k--) { u = u * 32 + DIGIT[unitsOf.charCodeAt(doc * w + k)]; }
+    return u;
+  }
+
+  /* Report numbers, best first. */
+  function rank(query, unit, year) {
+    var n = manifest.reports;
+    var lo = 0;
+    var hi = n;
+    if (year) {
+      var yr = yearRange(year);
+      lo = yr[0];
+      hi = yr[1];
+    }
+    var ur = unit ? unitRange(unit) : null;
+    if (unit && !ur) { return []; }
+    function keep(d) {
+      if (d < lo || d >= hi) { return false; }
+      if (ur) {
+        var u = unitOf(d);
+        if (u < ur[0] || u >= ur[1]) { return false; }
+      }
+      return true;
+    }
+    if (!query.terms.length) {
+      var all = [];
+      for (var d = lo; d < hi; d++) { if (keep(d)) { all.push(d); } }
+      return all;
+    }
+    var matched = new Uint8Array(n);
+    var same = new Uint8Array(n);
+    var score = new Float64Array(n);
+    var required = new Uint8Array(n);
+    var touched = [];
+    var docsBuf = new Int32Array(n);
+    var valuesBuf = new Uint16Array(n);
+    query.terms.forEach(function (t) {
+      var entry = lookup(t.fold);
+      if (!entry || typeof entry !== 'object') { return; }
+      var fields = new Uint16Array(n);
+      var often = new Uint8Array(n);
+      var exact = new Uint8Array(n);
+      var docsOf = [];
+      Object.keys(entry).forEach(function (spelling) {
+        var isExact = t.variant !== null && spelling === t.variant;
+        var count = readList(entry[spelling], docsBuf, valuesBuf);
+        for (var j = 0; j < count; j++) {
+          var doc = docsBuf[j];
+          var v = valuesBuf[j];
+          if (!fields[doc]) { docsOf.push(doc); }
+          fields[doc] |= v >> 2;
+          if ((v & 3) > often[doc]) { often[doc] = v & 3; }
+          if (isExact) { exact[doc] = 1; }
+        }
+      });
+      for (var i = 0; i < docsOf.length; i++) {
+        var doc = docsOf[i];
+        if (!matched[doc]) { touched.push(doc); }
+        matched[doc]++;
+        same[doc] += exact[doc];
+        score[doc] += weight(fields[doc]) + often[doc] / 4;
+      }
+    });
+    var needed = 0;
+    query.pairs.forEach(function (p) {
+      if (p.required) { needed++; }
+      var s = lookup(p.key);
+      if (typeof s !== 'string') { return; }
+      var count = readList(s, docsBuf, valuesBuf);
+      for (var j = 0; j < count; j++) {
+        var doc = docsBuf[j];
+        var v = valuesBuf[j];
+        score[doc] += 2 * weight(v >> 2) + (v & 3) / 4;
+        if (p.required) { required[doc]++; }
+      }
+    });
+    var out = [];
+    for (var i = 0; i < touched.length; i++) {
+      var doc = touched[i];
+      if (required[doc] === needed && keep(doc)) { out.push(doc); }
+    }
+    out.sort(function (a, b) {
+      return (matched[b] - matched[a]) || (same[b] - same[a]) || (score[b] - score[a]) || (a - b);
+    });
+    return out;
+  }
+
+  // ---- showing results ---------------------------------------------------
+
+  function el(tag, cls, text) {
+    var node = document.createElement(tag);
+    if (cls) { node.className = cls; }
+    if (text != null) { node.textContent = text; }
+    return node;
+  }
+
+  /* Appends text to a node, each syllable of `terms` in a <mark>. */
+  function highlight(node, text, terms) {
+    var last = 0;
+    tokenize(text).forEach(function (t) {
+      if (t.fold && terms[t.fold]) {
+        if (t.start > last) { node.appendChild(document.createTextNode(text.slice(last, t.start))); }
+        node.appendChild(el('mark', null, text.slice(t.start, t.end)));
+        last = t.end;
+      }
+    });
+    if (last < text.length) { node.appendChild(document.createTextNode(text.slice(last))); }
+    return node;
+  }
+
+  var SNIPPET_WORDS = 30;
+
+  /* The part of the summary or body with the most query words: [text, before, after]. */
+  function snippet(doc, terms) {
+    var best = null;
+    [doc.s || '', doc.b || ''].forEach(function (text, which) {
+      var toks = tokenize(text);
+      var hits = [];
+      toks.forEach(function (t, i) { if (t.fold && terms[t.fold]) { hits.push(i); } });
+      for (var h = 0; h < hits.length; h++) {
+        var start = hits[h];
+        var found = {};
+        var count = 0;
+        for (var k = h; k < hits.length && hits[k] < start + SNIPPET_WORDS; k++) {
+          var f = toks[hits[k]].fold;
+          if (!found[f]) { found[f] = true; count++; }
+        }
+        // The summary wins ties: it reads best.
+        var value = count * 2 + (which === 0 ? 1 : 0);
+        if (!best || value > best.value) { best = { value: value, text: text, toks: toks, at: start }; }
+      }
+    });
+    if (!best) {
+      var s = doc.s || doc.b || '';
+      var cut = s.length > 240 ? s.slice(0, 240).replace(/\s+\S*$/, '') : s;
+      return [cut, false, cut.length < s.length];
+    }
+    var toks = best.toks;
+    var first = best.toks.length > SNIPPET_WORDS ? Math.max(0, best.at - 6) : 0;
+    var lastTok = Math.min(toks.length - 1, first + SNIPPET_WORDS + 6);
+    if (best.text.length <= 260) { first = 0; lastTok = toks.length - 1; }
+    var from = first === 0 ? 0 : toks[first].start;
+    var to = lastTok === toks.length - 1 ? best.text.length : toks[lastTok].end;
+    return [best.text.slice(from, to), from > 0, to < best.text.length];
+  }
+
+  /* Whether a report holds each quoted phrase (pairs only say that its pairs are there). */
+  function holdsPhrases(doc, phrases) {
+    if (!phrases.some(function (p) { return p.length > 2; })) { return true; }
+    var unit = manifest.units[doc.u] || {};
+    var texts = [doc.t, unit.name, doc.k, doc.s, doc.b]
+      .concat(doc.a || [], doc.v || [], doc.g || []);
+    var seqs = texts.map(function (t) {
+      return ' ' + tokenize(String(t || '')).map(function (x) { return x.fold || '\u0000'; }).join(' ') + ' ';
+    });
+    return phrases.every(function (p) {
+      var needle = ' ' + p.join(' ') + ' ';
+      return seqs.some(function (s) { return s.indexOf(needle) >= 0; });
+    });
+  }
+
+  function item(i, doc, terms) {
+    var li = el('li');
+    var art = el('article', 'card');
+    var body = el('div', 'card-body');
+    var h = el('h3', 'card-title');
+    var a = el('a');
+    a.href = root + doc.p;
+    highlight(a, doc.t, terms);
+    h.appendChild(a);
+    body.appendChild(h);
+
+    var meta = el('p', 'card-meta');
+    if (doc.d) { meta.appendChild(el('span', null, doc.d)); }
+    var unit = manifest.units[doc.u];
+    if (unit) {
+      if (doc.d) {
+        var sep = el('span', 'sep', ' · ');
+        sep.setAttribute('aria-hidden', 'true');
+        meta.appendChild(sep);
+      }
+      var u = el('a', null, unit.name);
+      u.href = root + manifest.unit_path.replace('{id}', unit.id);
+      meta.appendChild(u);
+    }
+    body.appendChild(meta);
+    var snip = snippet(doc, terms);
+    if (snip[0]) {
+      var p = el('p', 'card-summary');
+      if (snip[1]) { p.appendChild(document.createTextNode('… ')); }
+      highlight(p, snip[0], terms);
+      if (snip[2]) { p.appendChild(document.createTextNode(' …')); }
+      body.appendChild(p);
+    }
+    art.appendChild(body);
+    li.appendChild(art);
+    li.setAttribute('data-report', String(i));
+    return li;
+  }
+
+  // ---- the page ----------------------------------------------------------
 
   function str(name) { return box.getAttribute('data-' + name) || ''; }
 
@@ -35,26 +504,6 @@
     return s.replace(/\{(\w+)\}/g, function (all, k) {
       return Object.prototype.hasOwnProperty.call(vars, k) ? String(vars[k]) : all;
     });
-  }
-
-  /* Fold like the index: lower case, no marks, đ -> d. */
-  function fold(s) {
-    return String(s == null ? '' : s)
-      .toLowerCase()
-      .normalize('NFD')
-      .replace(/[\u0300-\u036f]/g, '')
-      .replace(/đ/g, 'd');
-  }
-
-  function words(q) {
-    return fold(q).split(/\s+/).filter(function (w) { return w.length > 0; });
-  }
-
-  /* don-vi/ID/index.html or don-vi/ID/ -> ID; otherwise the path itself. */
-  function unitKey(r) {
-    var p = String(r.unit_path || '');
-    var m = /(?:^|\/)don-vi\/([^\/]+)/.exec(p);
-    return m ? m[1] : (p || String(r.unit || ''));
   }
 
   function params() {
@@ -83,169 +532,127 @@
     sel.appendChild(o);
   }
 
-  function compare(a, b) {
-    try { return a.localeCompare(b, lang, { sensitivity: 'base', numeric: true }); }
-    catch (e) { return a < b ? -1 : a > b ? 1 : 0; }
-  }
-
-  function prepare(index) {
-    var list = (index && index.reports) || [];
-    var units = {};
-    var years = {};
-    reports = list.map(function (r, i) {
-      var key = unitKey(r);
-      if (r.unit) { units[key] = String(r.unit); }
-      if (r.year != null && r.year !== '') { years[String(r.year)] = true; }
-      return {
-        r: r,
-        i: i,
-        title: fold(r.title),
-        titleWords: ' ' + fold(r.title).replace(/[^a-z0-9]+/g, ' ') + ' ',
-        text: fold(r.text) + ' ' + fold(r.title),
-        unit: key,
-        // optional: ids of the unit and its ancestors, so that a unit also finds
-        // the reports of the units below it, as its page does
-        units: Array.isArray(r.units) ? r.units.map(String) : [key],
-        year: String(r.year)
-      };
-    });
-
-    Object.keys(units)
-      .sort(function (a, b) { return compare(units[a], units[b]); })
-      .forEach(function (k) { option(unitSel, k, units[k]); });
-    Object.keys(years)
-      .sort(function (a, b) { return Number(b) - Number(a) || compare(b, a); })
-      .forEach(function (y) { option(yearSel, y, y); });
-
-    if (filters) { filters.hidden = false; }
-  }
-
   function selectValue(sel, value) {
-    if (!value) { sel.value = ''; return; }
+    sel.value = '';
     for (var i = 0; i < sel.options.length; i++) {
       if (sel.options[i].value === value) { sel.value = value; return; }
     }
-    sel.value = '';
   }
 
-  function search(q, unit, year) {
-    var ws = words(q);
-    var phrase = ws.join(' ');
-    var out = [];
-    if (!ws.length && !unit && !year) { return out; }
-    reports.forEach(function (e) {
-      if (unit && e.unit !== unit && e.units.indexOf(unit) < 0) { return; }
-      if (year && e.year !== year) { return; }
-      var score = 0;
-      for (var k = 0; k < ws.length; k++) {
-        var w = ws[k];
-        if (e.title.indexOf(w) >= 0) {
-          score += 10;
-          // a whole word, then the start of a word, counts more than a part of one
-          if (e.titleWords.indexOf(' ' + w + ' ') >= 0) { score += 4; }
-          else if (e.titleWords.indexOf(' ' + w) >= 0) { score += 2; }
-        } else if (e.text.indexOf(w) >= 0) {
-          score += 1;
-        } else {
-          return;
-        }
-      }
-      if (ws.length > 1 && e.title.indexOf(phrase) >= 0) { score += 20; }
-      out.push({ e: e, score: score });
-    });
-    out.sort(function (a, b) { return b.score - a.score || a.e.i - b.e.i; });
-    return out;
-  }
+  var current = null;  // { results, terms, phrases, shown }
+  var generation = 0;
+  var timer = null;
 
-  function el(tag, cls, text) {
-    var n = document.createElement(tag);
-    if (cls) { n.className = cls; }
-    if (text != null) { n.textContent = text; }
-    return n;
-  }
-
-  function item(r) {
-    var li = el('li');
-    var art = el('article', 'card');
-    var body = el('div', 'card-body');
-    var h = el('h3', 'card-title');
-    var a = el('a', null, r.title);
-    a.href = root + r.path;
-    h.appendChild(a);
-    body.appendChild(h);
-
-    var meta = el('p', 'card-meta');
-    if (r.date_short) {
-      meta.appendChild(el('span', null, r.date_short));
-    }
-    if (r.unit) {
-      if (r.date_short) {
-        var sep = el('span', 'sep', ' · ');
-        sep.setAttribute('aria-hidden', 'true');
-        meta.appendChild(sep);
-      }
-      if (r.unit_path) {
-        var u = el('a', null, r.unit);
-        u.href = root + r.unit_path;
-        meta.appendChild(u);
-      } else {
-        meta.appendChild(el('span', null, r.unit));
-      }
-    }
-    body.appendChild(meta);
-    if (r.summary) { body.appendChild(el('p', 'card-summary', r.summary)); }
-    art.appendChild(body);
-    li.appendChild(art);
-    return li;
-  }
+  function setStatus(text) { statusEl.textContent = text; }
 
   function showMore() {
-    var end = Math.min(results.length, shown + PAGE);
-    var frag = document.createDocumentFragment();
-    for (var i = shown; i < end; i++) { frag.appendChild(item(results[i].e.r)); }
-    listEl.appendChild(frag);
-    shown = end;
-    moreBtn.hidden = shown >= results.length;
+    var run = current;
+    if (!run) { return Promise.resolve(); }
+    var gen = generation;
+    var batch = run.results.slice(run.shown, run.shown + PAGE);
+    if (!batch.length) { moreBtn.hidden = true; return Promise.resolve(); }
+    moreBtn.disabled = true;
+    return Promise.all(batch.map(function (i) { return load('tim-kiem/bai/' + i + '.js'); }))
+      .then(function () {
+        if (gen !== generation) { return null; }
+        var start = run.shown;
+        var bad = {};
+        var dropped = 0;
+        var frag = document.createDocumentFragment();
+        batch.forEach(function (i) {
+          var doc = docs[i];
+          if (!doc || !holdsPhrases(doc, run.phrases)) {
+            // All the pairs of a phrase were there, but not in a row: not a result.
+            bad[i] = true;
+            dropped++;
+            return;
+          }
+          frag.appendChild(item(i, doc, run.terms));
+        });
+        listEl.appendChild(frag);
+        run.shown = start + batch.length - dropped;
+        if (dropped) {
+          run.results = run.results.filter(function (i) { return !bad[i]; });
+          announce(run);
+          if (run.shown - start < PAGE && run.shown < run.results.length) { return showMore(); }
+        }
+        moreBtn.hidden = run.shown >= run.results.length;
+        moreBtn.disabled = false;
+        return null;
+      }, function () {
+        if (gen === generation) { setStatus(str('unavailable')); }
+      });
+  }
+
+  function announce(run) {
+    var n = run.results.length;
+    box.setAttribute('data-count', String(n));
+    if (n === 0) {
+      setStatus(str('no-results'));
+    } else if (run.q) {
+      setStatus(fill(str(n === 1 ? 'results-for-one' : 'results-for'), { n: n, q: run.q }));
+    } else {
+      setStatus(fill(str(n === 1 ? 'results-count-one' : 'results-count'), { n: n }));
+    }
   }
 
   function run(pushUrl) {
-    if (!reports) { return; }
     var q = qInput.value.trim();
     var unit = unitSel.value;
     var year = yearSel.value;
     if (pushUrl) { updateUrl(q, unit, year); }
-
-    results = search(q, unit, year);
-    listEl.textContent = '';
-    shown = 0;
-
-    if (!words(q).length && !unit && !year) {
-      statusEl.textContent = str('hint');
+    var gen = ++generation;
+    var query = parse(q);
+    var t0 = performance.now();
+    // What is being searched, and when it is done: for tests and measurements.
+    box.setAttribute('data-state', 'busy');
+    box.setAttribute('data-query', q);
+    box.setAttribute('data-unit', unit);
+    box.setAttribute('data-year', year);
+    if (!query.terms.length && !unit && !year) {
+      current = null;
+      listEl.textContent = '';
       moreBtn.hidden = true;
-      return;
+      setStatus(str('hint'));
+      box.setAttribute('data-state', 'done');
+      return Promise.resolve();
     }
-    var n = results.length;
-    if (n === 0) {
-      statusEl.textContent = str('no-results');
-    } else if (q) {
-      statusEl.textContent = fill(str(n === 1 ? 'results-for-one' : 'results-for'), { n: n, q: q });
-    } else {
-      statusEl.textContent = fill(str(n === 1 ? 'results-count-one' : 'results-count'), { n: n });
-    }
-    showMore();
+    var needed = {};
+    keysOf(query).forEach(function (k) { needed['tim-kiem/index/' + shardOf(k) + '.js'] = true; });
+    if (unit) { needed['tim-kiem/index/don-vi.js'] = true; }
+    var paths = Object.keys(needed);
+    var waiting = paths.some(function (p) { return !loads[p]; });
+    if (waiting) { setStatus(str('loading')); }
+    return Promise.all(paths.map(load)).then(function () {
+      if (gen !== generation) { return null; }
+      var t1 = performance.now();
+      var results = rank(query, unit, year);
+      var t2 = performance.now();
+      var terms = {};
+      query.terms.forEach(function (t) { terms[t.fold] = true; });
+      current = { q: q, results: results, terms: terms, phrases: query.phrases, shown: 0 };
+      listEl.textContent = '';
+      announce(current);
+      return showMore().then(function () {
+        if (gen !== generation) { return; }
+        var t3 = performance.now();
+        box.setAttribute('data-load-ms', (t1 - t0).toFixed(1));
+        box.setAttribute('data-rank-ms', (t2 - t1).toFixed(1));
+        box.setAttribute('data-show-ms', (t3 - t2).toFixed(1));
+        box.setAttribute('data-total-ms', (t3 - t0).toFixed(1));
+        box.setAttribute('data-state', 'done');
+      });
+    }, function () {
+      if (gen === generation) {
+        setStatus(str('unavailable'));
+        box.setAttribute('data-state', 'error');
+      }
+    });
   }
 
-  function start(index) {
-    prepare(index);
-    var p = params();
-    qInput.value = p.q;
-    selectValue(unitSel, p.unit);
-    selectValue(yearSel, p.year);
-    run(false);
-  }
-
-  function unavailable() {
-    statusEl.textContent = str('unavailable');
+  function schedule() {
+    if (timer) { clearTimeout(timer); }
+    timer = setTimeout(function () { timer = null; run(true); }, 150);
   }
 
   form.addEventListener('submit', function (ev) {
@@ -253,27 +660,23 @@
     if (timer) { clearTimeout(timer); timer = null; }
     run(true);
   });
-  qInput.addEventListener('input', function () {
-    if (timer) { clearTimeout(timer); }
-    timer = setTimeout(function () { timer = null; run(true); }, 200);
-  });
+  qInput.addEventListener('input', schedule);
   unitSel.addEventListener('change', function () { run(true); });
   yearSel.addEventListener('change', function () { run(true); });
-  moreBtn.addEventListener('click', showMore);
+  moreBtn.addEventListener('click', function () { showMore(); });
 
-  // Fill the query box at once, before the index is ready.
-  qInput.value = params().q;
-
-  if (window.bantinSearchIndex) {
-    start(window.bantinSearchIndex);
-  } else {
-    statusEl.textContent = str('loading');
-    var s = document.createElement('script');
-    s.src = root + 'tim-kiem/search-index.js';
-    s.onload = function () {
-      if (window.bantinSearchIndex) { start(window.bantinSearchIndex); } else { unavailable(); }
-    };
-    s.onerror = unavailable;
-    document.head.appendChild(s);
+  var p = params();
+  qInput.value = p.q;
+  if (!manifest || !manifest.shards) {
+    setStatus(str('unavailable'));
+    return;
   }
+  manifest.units.forEach(function (u) {
+    option(unitSel, u.id, new Array(u.depth + 1).join('\u00a0\u00a0\u00a0') + u.name);
+  });
+  manifest.years.forEach(function (y) { option(yearSel, String(y[0]), String(y[0])); });
+  if (filters) { filters.hidden = false; }
+  selectValue(unitSel, p.unit);
+  selectValue(yearSel, p.year);
+  run(false);
 }());

@@ -1,0 +1,1269 @@
+//! The search index, written as script files so that the search page works from any
+//! host, any sub-path and straight from disk (file://, where fetch() is refused):
+//!
+//! - `tim-kiem/search-index.js`: the manifest, `window.bantinSearchIndex = {...}`: how
+//!   many reports, the first key of every shard, the units (tree order) and the years.
+//! - `tim-kiem/index/N.js`: shard N of the postings, `window.bantinSearch.add(N, {...})`.
+//!   Keys are folded syllables (`"hoi"`) and pairs of adjacent syllables (`"hoi nghi"`),
+//!   in code point order and cut into shards of about [`SHARD_BYTES`]; the search page
+//!   loads only the shards of the keys a query needs.
+//! - `tim-kiem/index/don-vi.js`: the unit of every report, for the unit filter, loaded
+//!   only when that filter is used.
+//! - `tim-kiem/bai/ID.js`: what a result shows (title, path, date, unit, summary and
+//!   the text of the body for the snippet), loaded only for the reports shown.
+//!
+//! A report is a list of fields (title, unit, documents, tags, kind, authors, summary,
+//! body, ...). Each is cut into syllables (runs of letters, digits and marks), folded
+//! as [`lang::fold`] does (lower case, no marks, `đ` → `d`). A syllable's postings are
+//! kept per *spelling*: lower case with its marks, the tone mark moved to the end as a
+//! digit (`variant`), so that "hoà" and "hòa" are one spelling and a query with marks
+//! can rank the same spelling first. Pairs of adjacent syllables of one field get their
+//! own postings: they answer phrases ("35-NQ/TW" is the pair "35 nq" then "nq tw") and
+//! rank words found next to each other above words found apart.
+//!
+//! A posting list is a string of base-64 digits, five bits each, the low bits first and
+//! a continuation flag (32); per report: the gap from the previous report (minus one),
+//! then `fields << 4 | min(count, 15)` (see the `FIELD_*` bits). `themes/default/static/
+//! search.js` reads all of this. The output is deterministic: everything is sorted by
+//! key and report, whatever the number of threads.
+
+use std::collections::{BTreeMap, HashMap};
+
+use rayon::prelude::*;
+use serde::Serialize;
+use unicode_normalization::char::is_combining_mark;
+use unicode_normalization::UnicodeNormalization;
+
+use crate::lang;
+use crate::render::Rendered;
+use crate::site::{link, Site};
+
+/// Field bits of a posting. The most common ones are the low bits, so that a posting
+/// for a word found only in the body takes one digit.
+pub const FIELD_BODY: u16 = 1;
+pub const FIELD_SUMMARY: u16 = 2;
+pub const FIELD_TITLE: u16 = 4;
+pub const FIELD_KIND: u16 = 8;
+pub const FIELD_UNIT: u16 = 16;
+/// The names of the units above the report's unit.
+pub const FIELD_PARENT_UNIT: u16 = 32;
+pub const FIELD_TAG: u16 = 64;
+pub const FIELD_DOCUMENT: u16 = 128;
+pub const FIELD_AUTHOR: u16 = 256;
+
+/// About how many bytes a shard of postings holds (one key may make a larger one).
+pub const SHARD_BYTES: usize = 16 * 1024;
+
+/// Longer runs of letters and digits (long numbers, pasted codes) are not indexed.
+pub const MAX_TOKEN_CHARS: usize = 40;
+
+/// The digits of posting lists: 0–31 end a number, 32–63 say that more digits follow.
+const DIGITS: &[u8; 64] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz-_";
+
+/// Whether `c` belongs to a syllable: letters, digits and combining marks.
+pub fn is_token_char(c: char) -> bool {
+    match c as u32 {
+        0x30..=0x39 | 0x41..=0x5A | 0x61..=0x7A => true,
+        0..=0x7F => false,
+        // Latin letters, Vietnamese ones among them, and the marks they take: the
+        // common case, without the table look-ups.
+        0xC0..=0x24F => c != '×' && c != '÷',
+        0x300..=0x36F | 0x1E00..=0x1EFF => true,
+        _ => c.is_alphanumeric() || is_combining_mark(c),
+    }
+}
+
+/// The syllables of a text, as written, in order. A run longer than
+/// [`MAX_TOKEN_CHARS`] is returned as `None` (it breaks adjacency but is not indexed).
+pub fn tokens(text: &str) -> impl Iterator<Item = Option<&str>> {
+    let mut rest = text;
+    std::iter::from_fn(move || {
+        let start = rest.find(is_token_char)?;
+        let tail = &rest[start..];
+        let len = tail.find(|c: char| !is_token_char(c)).unwrap_or(tail.len());
+        let token = &tail[..len];
+        rest = &tail[len..];
+        Some((token.chars().count() <= MAX_TOKEN_CHARS).then_some(token))
+    })
+}
+
+/// The tone digit of a combining mark: 1 huyền, 2 hỏi, 3 ngã, 4 sắc, 5 nặng; 0 otherwise.
+fn tone_digit(c: char) -> u8 {
+    match c {
+        '\u{300}' => 1,
+        '\u{309}' => 2,
+        '\u{303}' => 3,
+        '\u{301}' => 4,
+        '\u{323}' => 5,
+        _ => 0,
+    }
+}
+
+/// A syllable's spelling with its marks, whatever the tone placement: lower case, NFD,
+/// the first tone mark taken out and put at the end as a digit, NFC. "Hoà" and "hòa"
+/// are both "hoa1", "Đảng" is "đang2", "dang" is "dang".
+pub fn variant(token: &str) -> String {
+    let mut tone = 0;
+    let base: String = token
+        .to_lowercase()
+        .nfd()
+        .filter(|&c| match tone_digit(c) {
+            0 => true,
+            t => {
+                if tone == 0 {
+                    tone = t;
+                }
+                false
+            }
+        })
+        .collect();
+    let mut out: String = base.nfc().collect();
+    if tone > 0 {
+        out.push(char::from(b'0' + tone));
+    }
+    out
+}
+
+/// Appends `v` in posting digits.
+fn put_number(out: &mut String, mut v: u32) {
+    loop {
+        let low = (v & 31) as usize;
+        v >>= 5;
+        if v == 0 {
+            out.push(DIGITS[low] as char);
+            return;
+        }
+        out.push(DIGITS[low + 32] as char);
+    }
+}
+
+/// What a posting says, as written: fields << 2 | how often (0: once, 1: 2–3 times,
+/// 2: 4–7, 3: more).
+fn written(packed: u16) -> u32 {
+    let class = match packed & 15 {
+        0 | 1 => 0,
+        2 | 3 => 1,
+        4..=7 => 2,
+        _ => 3,
+    };
+    (u32::from(packed >> 4) << 2) | class
+}
+
+/// The largest [`written`] value, plus one.
+const WRITTEN: usize = 1 << 11;
+
+/// Counts per written value, reused from key to key (reset after each).
+struct Scratch {
+    count: Vec<u32>,
+    index: Vec<u32>,
+}
+
+impl Scratch {
+    fn new() -> Scratch {
+        Scratch {
+            count: vec![0; WRITTEN],
+            index: vec![0; WRITTEN],
+        }
+    }
+}
+
+/// Appends a posting list, given in parts of (report, packed), reports ascending: the
+/// list's distinct [`written`] values, most used first (a count, then the values), then
+/// per report `gap << 5 | i` (gap: from the report after the previous one; i: the
+/// value's place in that list, 31 meaning "31 + the number that follows").
+fn encode_postings<'a>(
+    out: &mut String,
+    parts: impl Iterator<Item = &'a [(u32, u16)]> + Clone,
+    scratch: &mut Scratch,
+) {
+    let mut values: Vec<u32> = Vec::new();
+    for part in parts.clone() {
+        for &(_, packed) in part {
+            let w = written(packed) as usize;
+            if scratch.count[w] == 0 {
+                values.push(w as u32);
+            }
+            scratch.count[w] += 1;
+        }
+    }
+    values.sort_unstable_by(|&a, &b| {
+        scratch.count[b as usize]
+            .cmp(&scratch.count[a as usize])
+            .then(a.cmp(&b))
+    });
+    put_number(out, values.len() as u32);
+    for (i, &v) in values.iter().enumerate() {
+        put_number(out, v);
+        scratch.index[v as usize] = i as u32;
+        scratch.count[v as usize] = 0;
+    }
+    let mut next = 0;
+    for part in parts {
+        for &(doc, packed) in part {
+            let i = scratch.index[written(packed) as usize];
+            put_number(out, ((doc - next) << 5) | i.min(31));
+            if i >= 31 {
+                put_number(out, i - 31);
+            }
+            next = doc + 1;
+        }
+    }
+}
+
+/// The reverse of [`encode_postings`]: (report, [`written`] value) (for tests and tools).
+pub fn decode_postings(s: &str) -> Vec<(u32, u32)> {
+    let mut numbers = s.bytes().scan((0u32, 0u32), |(v, shift), b| {
+        let d = DIGITS.iter().position(|&x| x == b).unwrap_or(0) as u32;
+        *v |= (d & 31) << *shift;
+        *shift += 5;
+        if d < 32 {
+            let n = *v;
+            (*v, *shift) = (0, 0);
+            Some(Some(n))
+        } else {
+            Some(None)
+        }
+    });
+    let mut next_number = move || numbers.by_ref().flatten().next();
+    let mut values = Vec::new();
+    for _ in 0..next_number().unwrap_or(0) {
+        values.push(next_number().unwrap_or(0));
+    }
+    let mut out = Vec::new();
+    let mut next = 0;
+    while let Some(x) = next_number() {
+        let mut i = x & 31;
+        if i == 31 {
+            i += next_number().unwrap_or(0);
+        }
+        let doc = next + (x >> 5);
+        out.push((doc, values[i as usize]));
+        next = doc + 1;
+    }
+    out
+}
+
+fn pack(fields: u16, count: u32) -> u16 {
+    (fields << 4) | count.min(15) as u16
+}
+
+/// Plain text of rendered HTML, for the index and the snippets: tags out (a space for
+/// every tag but inline formatting), entities decoded, white space collapsed.
+pub fn html_text(html: &str) -> String {
+    const INLINE: &[&[u8]] = &[
+        b"a", b"abbr", b"b", b"code", b"del", b"em", b"i", b"mark", b"s", b"small", b"span",
+        b"strong", b"sub", b"u",
+    ];
+    // Bytes that end a run of text.
+    const STOP: [bool; 256] = {
+        let mut t = [false; 256];
+        let mut i = 0;
+        while i < 6 {
+            t[b"<&\t\n\r\x0c"[i] as usize] = true;
+            i += 1;
+        }
+        t
+    };
+    let bytes = html.as_bytes();
+    let n = bytes.len();
+    let mut out = String::with_capacity(n);
+    let mut doubled = false;
+    // A space is owed: written before the next text, never at the start or the end.
+    let mut space = false;
+    let mut i = 0;
+    let push = |out: &mut String, space: &mut bool, piece: &str| {
+        if *space && !out.is_empty() {
+            out.push(' ');
+        }
+        *space = false;
+        out.push_str(piece);
+    };
+    while i < n {
+        let b = bytes[i];
+        match b {
+            b'<' => {
+                let end = bytes[i..]
+                    .iter()
+                    .position(|&c| c == b'>')
+                    .map_or(n, |e| i + e + 1);
+                let tag = &bytes[i + 1..end.saturating_sub(1).max(i + 1)];
+                let closing = tag.first() == Some(&b'/');
+                let name_start = usize::from(closing);
+                let name_len = tag[name_start..]
+                    .iter()
+                    .take_while(|c| c.is_ascii_alphanumeric())
+                    .count();
+                let name = tag[name_start..name_start + name_len].to_ascii_lowercase();
+                i = end;
+                if !closing && (name == b"script" || name == b"style") {
+                    let close = [b"</".as_slice(), &name].concat();
+                    i = bytes[i..]
+                        .windows(close.len())
+                        .position(|w| w.eq_ignore_ascii_case(&close))
+                        .map_or(n, |p| i + p);
+                }
+                if !INLINE.contains(&name.as_slice()) {
+                    space = true;
+                }
+            }
+            b'&' => {
+                let name_len = bytes[i + 1..]
+                    .iter()
+                    .take(12)
+                    .take_while(|c| c.is_ascii_alphanumeric() || **c == b'#')
+                    .count();
+                let name = &html[i + 1..i + 1 + name_len];
+                let decoded = if bytes.get(i + 1 + name_len) == Some(&b';') {
+                    match name {
+                        "amp" => Some('&'),
+                        "lt" => Some('<'),
+                        "gt" => Some('>'),
+                        "quot" => Some('"'),
+                        "apos" => Some('\''),
+                        "nbsp" => Some(' '),
+                        _ => name.strip_prefix('#').and_then(|n| {
+                            let code = match n.strip_prefix(['x', 'X']) {
+                                Some(hex) => u32::from_str_radix(hex, 16).ok(),
+                                None => n.parse().ok(),
+                            };
+                            code.and_then(char::from_u32)
+                        }),
+                    }
+                } else {
+                    None
+                };
+                match decoded {
+                    Some(c) if c.is_whitespace() => {
+                        space = true;
+                        i += name_len + 2;
+                    }
+                    Some(c) => {
+                        push(&mut out, &mut space, c.encode_utf8(&mut [0; 4]));
+                        i += name_len + 2;
+                    }
+                    None => {
+                        push(&mut out, &mut space, "&");
+                        i += 1;
+                    }
+                }
+            }
+            b'\t' | b'\n' | b'\r' | b'\x0c' | b' ' => {
+                space = true;
+                i += 1;
+            }
+            _ => {
+                // A run of text, single spaces included: copied at once.
+                let start = i;
+                while i < n && !STOP[bytes[i] as usize] {
+                    i += 1;
+                }
+                while i > start && bytes[i - 1] == b' ' {
+                    i -= 1;
+                }
+                push(&mut out, &mut space, &html[start..i]);
+                if i < n && bytes[i] == b' ' {
+                    space = true;
+                    i += 1;
+                }
+                doubled |= bytes[start..i].windows(2).any(|w| w == b"  ");
+            }
+        }
+    }
+    if doubled {
+        let mut collapsed = String::with_capacity(out.len());
+        for c in out.chars() {
+            if !(c == ' ' && collapsed.ends_with(' ')) {
+                collapsed.push(c);
+            }
+        }
+        out = collapsed;
+    }
+    out
+}
+
+/// A key of an [`IdTable`]: never zero (zero marks an empty slot).
+trait TableKey: Copy + PartialEq + Default {
+    fn hash(self) -> u64;
+}
+
+impl TableKey for u128 {
+    #[inline]
+    fn hash(self) -> u64 {
+        ((self as u64) ^ ((self >> 64) as u64).rotate_left(31)).wrapping_mul(0x9E37_79B9_7F4A_7C15)
+    }
+}
+
+impl TableKey for u64 {
+    #[inline]
+    fn hash(self) -> u64 {
+        self.wrapping_mul(0x9E37_79B9_7F4A_7C15)
+    }
+}
+
+/// An open-addressing table from non-zero keys to ids: the interning tables of the
+/// indexer, looked up once per syllable. Never iterated, so no order leaks out.
+struct IdTable<K> {
+    /// (key, id); a zero key is an empty slot.
+    slots: Vec<(K, u32)>,
+    len: usize,
+    shift: u32,
+}
+
+impl<K: TableKey> IdTable<K> {
+    fn new() -> IdTable<K> {
+        IdTable {
+            slots: vec![(K::default(), 0); 1 << 12],
+            len: 0,
+            shift: 64 - 12,
+        }
+    }
+
+    #[inline]
+    fn slot(&self, key: K) -> usize {
+        (key.hash() >> self.shift) as usize
+    }
+
+    #[inline]
+    fn get(&self, key: K) -> Option<u32> {
+        let mask = self.slots.len() - 1;
+        let mut i = self.slot(key);
+        loop {
+            let (k, v) = self.slots[i];
+            if k == key {
+                return Some(v);
+            }
+            if k == K::default() {
+                return None;
+            }
+            i = (i + 1) & mask;
+        }
+    }
+
+    /// Inserts a key that is not there.
+    fn insert(&mut self, key: K, value: u32) {
+        if (self.len + 1) * 2 > self.slots.len() {
+            let size = self.slots.len() * 2;
+            let old = std::mem::replace(&mut self.slots, vec![(K::default(), 0); size]);
+            self.shift -= 1;
+            self.len = 0;
+            for (k, v) in old {
+                if k != K::default() {
+                    self.insert(k, v);
+                }
+            }
+        }
+        let mask = self.slots.len() - 1;
+        let mut i = self.slot(key);
+        while self.slots[i].0 != K::default() {
+            i = (i + 1) & mask;
+        }
+        self.slots[i] = (key, value);
+        self.len += 1;
+    }
+}
+
+/// A syllable of at most 15 bytes as a table key (its bytes and its length); None if longer.
+#[inline]
+fn short_key(token: &str) -> Option<u128> {
+    let b = token.as_bytes();
+    if b.len() > 15 {
+        return None;
+    }
+    let mut bytes = [0u8; 16];
+    bytes[..b.len()].copy_from_slice(b);
+    bytes[15] = b.len() as u8;
+    Some(u128::from_le_bytes(bytes))
+}
+
+/// What is indexed of one report: (field bit, text) in order.
+pub struct DocText<'a> {
+    pub fields: Vec<(u16, &'a str)>,
+}
+
+/// The postings of a run of consecutive reports, with ids local to the run.
+#[derive(Default)]
+struct Chunk {
+    /// Folded syllables.
+    folded: Vec<String>,
+    /// Per spelling: (folded syllable, spelling).
+    spellings: Vec<(u32, String)>,
+    /// Per pair: (first, second) folded syllable.
+    pairs: Vec<(u32, u32)>,
+    words: Grouped,
+    pair_postings: Grouped,
+}
+
+/// Postings of many ids in one array: those of id `i` are `postings[starts[i]..starts[i + 1]]`.
+#[derive(Default)]
+struct Grouped {
+    starts: Vec<usize>,
+    postings: Vec<(u32, u16)>,
+}
+
+impl Grouped {
+    fn get(&self, i: usize) -> &[(u32, u16)] {
+        &self.postings[self.starts[i]..self.starts[i + 1]]
+    }
+}
+
+/// Counts per report, kept in dense arrays indexed by id and reset after each report;
+/// what each report had is appended to one flat list, grouped by id at the end.
+#[derive(Default)]
+struct Tally {
+    /// Per id: fields << 16 | count (count up to 65535).
+    seen: Vec<u32>,
+    touched: Vec<u32>,
+    /// (id, report, packed), reports ascending.
+    flat: Vec<(u32, u32, u16)>,
+}
+
+impl Tally {
+    #[inline]
+    fn add(&mut self, id: u32, field: u16) {
+        let i = id as usize;
+        if i >= self.seen.len() {
+            self.seen.resize(i + 1024, 0);
+        }
+        let seen = &mut self.seen[i];
+        if *seen == 0 {
+            self.touched.push(id);
+        }
+        *seen = (*seen | (u32::from(field) << 16)) + u32::from(*seen & 0xFFFF < 0xFFFF);
+    }
+
+    /// Ends report `doc`.
+    fn end(&mut self, doc: u32) {
+        for &id in &self.touched {
+            let seen = std::mem::take(&mut self.seen[id as usize]);
+            self.flat
+                .push((id, doc, pack((seen >> 16) as u16, seen & 0xFFFF)));
+        }
+        self.touched.clear();
+    }
+
+    /// Postings by id (a counting sort, so reports stay ascending).
+    fn group(self, ids: usize) -> Grouped {
+        let mut starts = vec![0usize; ids + 1];
+        for &(id, _, _) in &self.flat {
+            starts[id as usize + 1] += 1;
+        }
+        for i in 0..ids {
+            starts[i + 1] += starts[i];
+        }
+        let mut next = starts.clone();
+        let mut postings = vec![(0u32, 0u16); self.flat.len()];
+        for (id, doc, packed) in self.flat {
+            let slot = &mut next[id as usize];
+            postings[*slot] = (doc, packed);
+            *slot += 1;
+        }
+        Grouped { starts, postings }
+    }
+}
+
+/// Calls `f` with each syllable of `text` (None for a run too long to index). The same
+/// as [`tokens`], faster.
+fn each_token(text: &str, mut f: impl FnMut(Option<&str>)) {
+    let bytes = text.as_bytes();
+    let n = bytes.len();
+    let mut i = 0;
+    // (is a token char, byte length) of the char at i.
+    let at = |i: usize| -> (bool, usize) {
+        let b = bytes[i];
+        if b < 0x80 {
+            (b.is_ascii_alphanumeric(), 1)
+        } else if (0xC3..=0xC9).contains(&b) && i + 1 < n {
+            // U+00C0..U+027F: letters, but × and ÷.
+            (
+                b != 0xC3 || (bytes[i + 1] != 0x97 && bytes[i + 1] != 0xB7),
+                2,
+            )
+        } else if b == 0xE1 && i + 2 < n && (0xB8..=0xBB).contains(&bytes[i + 1]) {
+            // U+1E00..U+1EFF: Latin letters, Vietnamese ones among them.
+            (true, 3)
+        } else if b < 0xE0 && i + 1 < n {
+            let c = (u32::from(b & 0x1F) << 6) | u32::from(bytes[i + 1] & 0x3F);
+            (is_token_char(char::from_u32(c).unwrap_or(' ')), 2)
+        } else if b < 0xF0 && i + 2 < n {
+            let c = (u32::from(b & 0x0F) << 12)
+                | (u32::from(bytes[i + 1] & 0x3F) << 6)
+                | u32::from(bytes[i + 2] & 0x3F);
+            (is_token_char(char::from_u32(c).unwrap_or(' ')), 3)
+        } else {
+            let c = text[i..].chars().next().unwrap_or(' ');
+            (is_token_char(c), c.len_utf8())
+        }
+    };
+    while i < n {
+        let (word, len) = at(i);
+        if !word {
+            i += len;
+            continue;
+        }
+        let start = i;
+        let mut chars = 0;
+        while i < n {
+            let (word, len) = at(i);
+            if !word {
+                break;
+            }
+            i += len;
+            chars += 1;
+        }
+        f((chars <= MAX_TOKEN_CHARS).then(|| &text[start..i]));
+    }
+}
+
+fn index_chunk(docs: &[DocText], first: u32) -> Chunk {
+    let mut chunk = Chunk::default();
+    // Written form -> (spelling, folded); spelling -> id; folded -> id; pair -> id.
+    // Written form -> spelling and folded ids (short forms in `forms`, longer ones in
+    // `long_forms`); spelling -> id; folded -> id; pair -> id.
+    let mut forms: IdTable<u128> = IdTable::new();
+    let mut long_forms: HashMap<String, u32> = HashMap::new();
+    let mut form_ids: Vec<(u32, u32)> = Vec::new();
+    let mut by_spelling: HashMap<String, u32> = HashMap::new();
+    let mut by_folded: HashMap<String, u32> = HashMap::new();
+    let mut by_pair: IdTable<u64> = IdTable::new();
+    let mut words = Tally::default();
+    let mut pairs = Tally::default();
+    for (k, doc) in docs.iter().enumerate() {
+        let id = first + k as u32;
+        for &(field, text) in &doc.fields {
+            let mut prev: Option<u32> = None;
+            each_token(text, |token| {
+                let Some(token) = token else {
+                    prev = None;
+                    return;
+                };
+                let key = short_key(token);
+                let known = match key {
+                    Some(key) => forms.get(key),
+                    None => long_forms.get(token).copied(),
+                };
+                let (s, f) = match known {
+                    Some(form) => form_ids[form as usize],
+                    None => {
+                        let spelling = variant(token);
+                        let folded = lang::fold(token);
+                        let f = match by_folded.get(&folded) {
+                            Some(&f) => f,
+                            None => {
+                                let f = chunk.folded.len() as u32;
+                                chunk.folded.push(folded.clone());
+                                by_folded.insert(folded, f);
+                                f
+                            }
+                        };
+                        let s = match by_spelling.get(&spelling) {
+                            Some(&s) => s,
+                            None => {
+                                let s = chunk.spellings.len() as u32;
+                                chunk.spellings.push((f, spelling.clone()));
+                                by_spelling.insert(spelling, s);
+                                s
+                            }
+                        };
+                        let form = form_ids.len() as u32;
+                        form_ids.push((s, f));
+                        match key {
+                            Some(key) => forms.insert(key, form),
+                            None => {
+                                long_forms.insert(token.to_string(), form);
+                            }
+                        }
+                        (s, f)
+                    }
+                };
+                words.add(s, field);
+                if let Some(p) = prev {
+                    // Never zero: the first id counts from 1.
+                    let key = (u64::from(p + 1) << 32) | u64::from(f);
+                    let pair = match by_pair.get(key) {
+                        Some(pair) => pair,
+                        None => {
+                            let pair = chunk.pairs.len() as u32;
+                            chunk.pairs.push((p, f));
+                            by_pair.insert(key, pair);
+                            pair
+                        }
+                    };
+                    pairs.add(pair, field);
+                }
+                prev = Some(f);
+            });
+        }
+        words.end(id);
+        pairs.end(id);
+    }
+    chunk.words = words.group(chunk.spellings.len());
+    chunk.pair_postings = pairs.group(chunk.pairs.len());
+    chunk
+}
+
+/// Every key of the index with its postings, in key order: for each folded syllable,
+/// its spellings, then the pairs it starts. The postings stay in the chunks that made
+/// them; a key's list is the concatenation of its parts, chunk after chunk.
+pub struct Postings {
+    chunks: Vec<Chunk>,
+    /// Folded syllables, sorted; the global ids are indexes into it.
+    folded: Vec<String>,
+    items: Vec<Item>,
+}
+
+enum Item {
+    /// A folded syllable and, per spelling (sorted), its parts (chunk, local spelling id).
+    Word(u32, Vec<Vec<(u32, u32)>>),
+    /// Two folded syllables and the parts (chunk, local pair id).
+    Pair(u32, u32, Vec<(u32, u32)>),
+}
+
+impl Postings {
+    fn spelling(&self, part: (u32, u32)) -> &str {
+        &self.chunks[part.0 as usize].spellings[part.1 as usize].1
+    }
+
+    fn parts<'a>(
+        &'a self,
+        parts: &'a [(u32, u32)],
+        pairs: bool,
+    ) -> impl Iterator<Item = &'a [(u32, u16)]> + Clone + 'a {
+        parts.iter().map(move |&(c, i)| {
+            let chunk = &self.chunks[c as usize];
+            let grouped = if pairs {
+                &chunk.pair_postings
+            } else {
+                &chunk.words
+            };
+            grouped.get(i as usize)
+        })
+    }
+
+    /// The key and the shard entry (`"key":value`) of an item.
+    fn entry(&self, item: &Item, scratch: &mut Scratch) -> (String, String) {
+        match item {
+            Item::Word(f, spellings) => {
+                let key = self.folded[*f as usize].clone();
+                let mut value = format!("{}:{{", json(&key));
+                for (i, parts) in spellings.iter().enumerate() {
+                    if i > 0 {
+                        value.push(',');
+                    }
+                    value.push_str(&json(self.spelling(parts[0])));
+                    value.push_str(":\"");
+                    encode_postings(&mut value, self.parts(parts, false), scratch);
+                    value.push('"');
+                }
+                value.push('}');
+                (key, value)
+            }
+            Item::Pair(a, b, parts) => {
+                let key = format!("{} {}", self.folded[*a as usize], self.folded[*b as usize]);
+                let mut value = format!("{}:\"", json(&key));
+                encode_postings(&mut value, self.parts(parts, true), scratch);
+                value.push('"');
+                (key, value)
+            }
+        }
+    }
+
+    /// The postings of each spelling of a folded syllable (for tests and tools).
+    pub fn word(&self, folded: &str) -> BTreeMap<String, Vec<(u32, u16)>> {
+        let mut out = BTreeMap::new();
+        for item in &self.items {
+            if let Item::Word(f, spellings) = item {
+                if self.folded[*f as usize] == folded {
+                    for parts in spellings {
+                        let list = self.parts(parts, false).flatten().copied().collect();
+                        out.insert(self.spelling(parts[0]).to_string(), list);
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// The postings of a pair of folded syllables (for tests and tools).
+    pub fn pair(&self, a: &str, b: &str) -> Vec<(u32, u16)> {
+        for item in &self.items {
+            if let Item::Pair(x, y, parts) = item {
+                if self.folded[*x as usize] == a && self.folded[*y as usize] == b {
+                    return self.parts(parts, true).flatten().copied().collect();
+                }
+            }
+        }
+        Vec::new()
+    }
+
+    /// Every key, in order.
+    pub fn keys(&self) -> Vec<String> {
+        let mut scratch = Scratch::new();
+        self.items
+            .iter()
+            .map(|i| self.entry(i, &mut scratch).0)
+            .collect()
+    }
+}
+
+/// Indexes the reports, in parallel runs of `chunk_len`; the result does not depend on it.
+pub fn postings(docs: &[DocText], chunk_len: usize) -> Postings {
+    let chunk_len = chunk_len.max(1);
+    let chunks: Vec<Chunk> = docs
+        .par_chunks(chunk_len)
+        .enumerate()
+        .map(|(i, run)| index_chunk(run, (i * chunk_len) as u32))
+        .collect();
+    let mut folded: Vec<String> = chunks.iter().flat_map(|c| c.folded.clone()).collect();
+    folded.sort_unstable();
+    folded.dedup();
+    let global: Vec<Vec<u32>> = chunks
+        .iter()
+        .map(|c| {
+            c.folded
+                .iter()
+                .map(|f| folded.binary_search(f).unwrap_or(0) as u32)
+                .collect()
+        })
+        .collect();
+    // (folded, spelling, chunk, local id), sorted: spellings of one syllable together.
+    let mut spellings: Vec<(u32, &str, u32, u32)> = Vec::new();
+    // (first << 32 | second, chunk, local id), sorted.
+    let mut pairs: Vec<(u64, u32, u32)> = Vec::new();
+    for (c, chunk) in chunks.iter().enumerate() {
+        for (i, (f, spelling)) in chunk.spellings.iter().enumerate() {
+            spellings.push((global[c][*f as usize], spelling, c as u32, i as u32));
+        }
+        for (i, (a, b)) in chunk.pairs.iter().enumerate() {
+            let key = (u64::from(global[c][*a as usize]) << 32) | u64::from(global[c][*b as usize]);
+            pairs.push((key, c as u32, i as u32));
+        }
+    }
+    spellings.par_sort_unstable();
+    pairs.par_sort_unstable();
+    let mut items = Vec::with_capacity(folded.len() + pairs.len());
+    let (mut s, mut p) = (0, 0);
+    for f in 0..folded.len() as u32 {
+        let mut word: Vec<Vec<(u32, u32)>> = Vec::new();
+        while s < spellings.len() && spellings[s].0 == f {
+            let same = word.last().is_some_and(|parts: &Vec<(u32, u32)>| {
+                let (c, i) = parts[0];
+                chunks[c as usize].spellings[i as usize].1 == spellings[s].1
+            });
+            if !same {
+                word.push(Vec::new());
+            }
+            word.last_mut()
+                .expect("pushed")
+                .push((spellings[s].2, spellings[s].3));
+            s += 1;
+        }
+        items.push(Item::Word(f, word));
+        while p < pairs.len() && (pairs[p].0 >> 32) as u32 == f {
+            let key = pairs[p].0;
+            let mut parts = Vec::new();
+            while p < pairs.len() && pairs[p].0 == key {
+                parts.push((pairs[p].1, pairs[p].2));
+                p += 1;
+            }
+            items.push(Item::Pair(f, key as u32, parts));
+        }
+    }
+    drop(spellings);
+    Postings {
+        chunks,
+        folded,
+        items,
+    }
+}
+
+/// The shards: (first key, script body) of each, in key order.
+pub fn shards(postings: &Postings, shard_bytes: usize) -> Vec<(String, String)> {
+    let entries: Vec<(String, String)> = postings
+        .items
+        .par_iter()
+        .map_init(Scratch::new, |scratch, item| postings.entry(item, scratch))
+        .collect();
+    let mut shards: Vec<(String, String)> = Vec::new();
+    let mut last_key = String::new();
+    let mut body = String::new();
+    for (key, entry) in entries {
+        if body.is_empty() {
+            // The shortest prefix of the first key that still sorts after the last key
+            // of the shard before: the manifest stays small.
+            let first = if shards.is_empty() {
+                String::new()
+            } else {
+                key.char_indices()
+                    .map(|(i, c)| &key[..i + c.len_utf8()])
+                    .find(|p| *p > last_key.as_str())
+                    .unwrap_or(&key)
+                    .to_string()
+            };
+            shards.push((first, String::new()));
+        } else {
+            body.push(',');
+        }
+        body.push_str(&entry);
+        last_key = key;
+        if body.len() >= shard_bytes {
+            shards.last_mut().expect("pushed above").1 = std::mem::take(&mut body);
+        }
+    }
+    if !body.is_empty() {
+        shards.last_mut().expect("pushed above").1 = body;
+    }
+    shards
+}
+
+fn json(s: &str) -> String {
+    serde_json::to_string(s).unwrap_or_else(|_| "\"\"".into())
+}
+
+#[derive(Serialize)]
+struct ManifestUnit<'a> {
+    id: &'a str,
+    name: &'a str,
+    depth: usize,
+}
+
+#[derive(Serialize)]
+struct Manifest<'a> {
+    version: u32,
+    reports: usize,
+    /// The first key of each shard: shard N holds the keys from shards[N] on.
+    shards: Vec<&'a str>,
+    /// In tree order.
+    units: Vec<ManifestUnit<'a>>,
+    /// The path of a unit's page, `{id}` standing for its id.
+    unit_path: String,
+    /// [year, first report, number of reports]; reports are numbered newest first.
+    years: Vec<[i64; 3]>,
+    /// Digits per report in `index/don-vi.js`.
+    unit_digits: usize,
+}
+
+#[derive(Serialize)]
+struct ResultDoc<'a> {
+    /// Title, path, date, unit (index into the manifest's units), kind, summary.
+    t: &'a str,
+    p: String,
+    d: String,
+    u: usize,
+    k: Option<&'a str>,
+    s: &'a str,
+    /// Authors, documents, tags.
+    a: &'a [String],
+    v: &'a [String],
+    g: &'a [String],
+    /// The body as plain text.
+    b: &'a str,
+}
+
+/// The fields of report `i` and the plain text of its body.
+fn doc_fields<'a>(site: &'a Site, i: usize, body: &'a str) -> DocText<'a> {
+    let e = &site.entries[i];
+    let r = &e.report;
+    let unit = &site.units.units[r.unit];
+    let mut fields = vec![
+        (FIELD_TITLE, r.title.as_str()),
+        (FIELD_UNIT, unit.name.as_str()),
+    ];
+    if let Some(short) = &unit.short {
+        fields.push((FIELD_UNIT, short));
+    }
+    for &a in &unit.ancestors {
+        fields.push((FIELD_PARENT_UNIT, site.units.units[a].name.as_str()));
+    }
+    if let Some(kind) = &r.kind {
+        fields.push((FIELD_KIND, kind));
+    }
+    fields.extend(r.documents.iter().map(|d| (FIELD_DOCUMENT, d.as_str())));
+    fields.extend(r.tags.iter().map(|t| (FIELD_TAG, t.as_str())));
+    fields.extend(r.authors.iter().map(|a| (FIELD_AUTHOR, a.as_str())));
+    fields.push((FIELD_SUMMARY, e.summary.as_str()));
+    if let Some(location) = &r.location {
+        fields.push((FIELD_BODY, location));
+    }
+    fields.push((FIELD_BODY, body));
+    DocText { fields }
+}
+
+/// Every file of the search index (see the module's documentation), in path order.
+pub fn index_files(site: &Site) -> Vec<Rendered> {
+    let pretty = site.config.pretty_links;
+    let n = site.entries.len();
+    let bodies: Vec<String> = site
+        .entries
+        .par_iter()
+        .map(|e| html_text(&e.html))
+        .collect();
+    let docs: Vec<DocText> = (0..n).map(|i| doc_fields(site, i, &bodies[i])).collect();
+    let threads = rayon::current_num_threads().max(1);
+    // Runs of about a thousand reports: their tables stay in the caches.
+    let chunk_len = n.div_ceil(threads).clamp(64, 1000);
+    let shards = shards(&postings(&docs, chunk_len), SHARD_BYTES);
+
+    let order = site.units.preorder();
+    let mut position = vec![0usize; site.units.units.len()];
+    for (p, &u) in order.iter().enumerate() {
+        position[u] = p;
+    }
+    let units: Vec<ManifestUnit> = order
+        .iter()
+        .map(|&u| {
+            let unit = &site.units.units[u];
+            ManifestUnit {
+                id: &unit.id,
+                name: &unit.name,
+                depth: unit.ancestors.len(),
+            }
+        })
+        .collect();
+    let mut unit_digits = 1;
+    while 32usize.pow(unit_digits as u32) < units.len().max(1) {
+        unit_digits += 1;
+    }
+    let years = site
+        .years
+        .iter()
+        .map(|y| {
+            [
+                i64::from(y.year),
+                y.reports.first().copied().unwrap_or(0) as i64,
+                y.reports.len() as i64,
+            ]
+        })
+        .collect();
+    let manifest = Manifest {
+        version: 2,
+        reports: n,
+        shards: shards.iter().map(|(k, _)| k.as_str()).collect(),
+        units,
+        unit_path: link("don-vi/{id}/", pretty),
+        years,
+        unit_digits,
+    };
+    let mut out = Vec::with_capacity(shards.len() + n + 2);
+    out.push(Rendered {
+        path: "tim-kiem/search-index.js".into(),
+        bytes: format!(
+            "window.bantinSearchIndex = {};\n",
+            serde_json::to_string(&manifest).unwrap_or_else(|_| "{}".into())
+        )
+        .into_bytes(),
+    });
+    for (i, (_, body)) in shards.iter().enumerate() {
+        out.push(Rendered {
+            path: format!("tim-kiem/index/{i}.js"),
+            bytes: format!("window.bantinSearch.add({i},{{{body}}});\n").into_bytes(),
+        });
+    }
+    // Fixed-width digits (32 values each, the low digit first) per report.
+    let mut unit_of = String::with_capacity(n * unit_digits);
+    for e in &site.entries {
+        let mut p = position[e.report.unit];
+        for _ in 0..unit_digits {
+            unit_of.push(DIGITS[p & 31] as char);
+            p >>= 5;
+        }
+    }
+    out.push(Rendered {
+        path: "tim-kiem/index/don-vi.js".into(),
+        bytes: format!("window.bantinSearch.unitsOf(\"{unit_of}\");\n").into_bytes(),
+    });
+    let lang = site.config.language;
+    let docs: Vec<Rendered> = site
+        .entries
+        .par_iter()
+        .enumerate()
+        .map(|(i, e)| {
+            let r = &e.report;
+            let doc = ResultDoc {
+                t: &r.title,
+                p: link(&e.dir, pretty),
+                d: lang::date_short(r.date.date_naive(), lang),
+                u: position[r.unit],
+                k: r.kind.as_deref(),
+                s: &e.summary,
+                a: &r.authors,
+                v: &r.documents,
+                g: &r.tags,
+                b: &bodies[i],
+            };
+            Rendered {
+                path: format!("tim-kiem/bai/{i}.js"),
+                bytes: {
+                    let mut bytes = Vec::with_capacity(bodies[i].len() + 1024);
+                    bytes.extend_from_slice(format!("window.bantinSearch.doc({i},").as_bytes());
+                    if serde_json::to_writer(&mut bytes, &doc).is_err() {
+                        bytes.extend_from_slice(b"{}");
+                    }
+                    bytes.extend_from_slice(b");\n");
+                    bytes
+                },
+            }
+        })
+        .collect();
+    out.extend(docs);
+    out.sort_by(|a, b| a.path.cmp(&b.path));
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn toks(s: &str) -> Vec<String> {
+        tokens(s)
+            .map(|t| t.map_or("<long>".to_string(), lang::fold))
+            .collect()
+    }
+
+    #[test]
+    fn syllables_fold_without_marks_and_keep_codes_apart() {
+        assert_eq!(
+            toks("Hội nghị sơ kết Đảng ủy, 35-NQ/TW; 01-CT/ĐUK 19.040"),
+            [
+                "hoi", "nghi", "so", "ket", "dang", "uy", "35", "nq", "tw", "01", "ct", "duk",
+                "19", "040"
+            ]
+        );
+        // Decomposed input (marks as separate code points) gives the same syllables.
+        let decomposed: String = "Càng Long hoà".nfd().collect();
+        assert_eq!(toks(&decomposed), ["cang", "long", "hoa"]);
+        let long = "x".repeat(MAX_TOKEN_CHARS + 1);
+        assert_eq!(toks(&format!("a {long} b")), ["a", "<long>", "b"]);
+    }
+
+    #[test]
+    fn spellings_ignore_tone_placement_and_case() {
+        assert_eq!(variant("hoà"), variant("hòa"));
+        assert_eq!(variant("Hoà"), "hoa1");
+        assert_eq!(variant("Đảng"), "đang2");
+        assert_eq!(variant("dang"), "dang");
+        assert_ne!(variant("đảng"), variant("dạng"));
+        let decomposed: String = "Thủy".nfd().collect();
+        assert_eq!(variant(&decomposed), variant("Thuỷ"));
+        assert_eq!(lang::fold("Thuỷ"), lang::fold("thủy"));
+    }
+
+    fn enc(list: &[(u32, u16)]) -> String {
+        let mut s = String::new();
+        encode_postings(&mut s, [list].into_iter(), &mut Scratch::new());
+        s
+    }
+
+    #[test]
+    fn postings_round_trip() {
+        // Many distinct values (past the 31 of one digit), large gaps.
+        let list: Vec<(u32, u16)> = (0..200u32)
+            .map(|i| (i * i * 7, pack((i % 64) as u16 + 1, i % 17)))
+            .chain([(1_000_000, pack(FIELD_AUTHOR | FIELD_BODY, 40))])
+            .collect();
+        let s = enc(&list);
+        assert!(s.bytes().all(|b| DIGITS.contains(&b)));
+        let expected: Vec<(u32, u32)> = list.iter().map(|&(d, p)| (d, written(p))).collect();
+        assert_eq!(decode_postings(&s), expected);
+        // A word in the body of every report, once or twice: the two values, then one
+        // digit per report.
+        let dense: Vec<(u32, u16)> = (0..100).map(|i| (i, pack(FIELD_BODY, 1 + i % 2))).collect();
+        assert_eq!(enc(&dense).len(), 3 + 100);
+        assert_eq!(written(pack(FIELD_TITLE, 5)), (FIELD_TITLE as u32) << 2 | 2);
+    }
+
+    #[test]
+    fn html_to_text() {
+        assert_eq!(
+            html_text("<h2 id=\"a\">Kết quả</h2>\n<p>Có <strong>4.944</strong> lượt &amp; 5&lt;6 &#39;x&#x27;</p><ul><li>một</li><li>hai</li></ul><script>var x;</script>"),
+            "Kết quả Có 4.944 lượt & 5<6 'x' một hai"
+        );
+        assert_eq!(html_text("a &bogus; b & c"), "a &bogus; b & c");
+    }
+
+    fn sample_docs() -> Vec<(String, String, String)> {
+        (0..300)
+            .map(|i| {
+                (
+                    format!("Hội nghị sơ kết số {i} Nghị quyết 35-NQ/TW"),
+                    if i % 3 == 0 {
+                        "Huyện ủy Càng Long"
+                    } else {
+                        "Đảng ủy xã Hoà Bình"
+                    }
+                    .to_string(),
+                    format!(
+                        "Ngày {i}, đảng ủy hòa bình tổ chức hội nghị. Dạng {} đang đăng.",
+                        i * 7
+                    ),
+                )
+            })
+            .collect()
+    }
+
+    fn index_of(docs: &[(String, String, String)], chunk: usize) -> Vec<(String, String)> {
+        let texts: Vec<DocText> = docs
+            .iter()
+            .map(|(t, u, b)| DocText {
+                fields: vec![(FIELD_TITLE, t), (FIELD_UNIT, u), (FIELD_BODY, b)],
+            })
+            .collect();
+        shards(&postings(&texts, chunk), 512)
+    }
+
+    #[test]
+    fn the_index_is_the_same_whatever_the_threads() {
+        let docs = sample_docs();
+        let one = index_of(&docs, 1000);
+        assert!(one.len() > 3, "several shards: {}", one.len());
+        assert_eq!(one, index_of(&docs, 7));
+        assert_eq!(one, index_of(&docs, 64));
+        // Shard keys are sorted, the first is empty, and each shard starts at or after its key.
+        assert_eq!(one[0].0, "");
+        for w in one.windows(2) {
+            assert!(w[0].0 < w[1].0);
+        }
+    }
+
+    #[test]
+    fn postings_hold_fields_spellings_and_pairs() {
+        let docs = sample_docs();
+        let texts: Vec<DocText> = docs
+            .iter()
+            .map(|(t, u, b)| DocText {
+                fields: vec![(FIELD_TITLE, t), (FIELD_UNIT, u), (FIELD_BODY, b)],
+            })
+            .collect();
+        let p = postings(&texts, 50);
+        let hoa = p.word("hoa");
+        // "Hoà" in the unit and "hòa" in the body are one spelling.
+        let list = &hoa["hoa1"];
+        assert_eq!(list.len(), 300);
+        assert_eq!(list[0], (0, pack(FIELD_BODY, 1)));
+        assert_eq!(list[1], (1, pack(FIELD_BODY | FIELD_UNIT, 2)));
+        let dang = p.word("dang");
+        assert_eq!(
+            dang.keys().collect::<Vec<_>>(),
+            ["dang5", "đang", "đang2", "đăng"]
+        );
+        // Pairs: within a field only, in order.
+        assert_eq!(p.pair("cang", "long").len(), 100);
+        assert_eq!(p.pair("35", "nq").len(), 300);
+        assert_eq!(p.pair("nq", "tw")[0], (0, pack(FIELD_TITLE, 1)));
+        assert!(p.pair("tw", "huyen").is_empty());
+        // Keys in order, each once; reports ascending in every list.
+        let keys = p.keys();
+        assert!(keys.windows(2).all(|w| w[0] < w[1]), "{keys:?}");
+        for key in &keys {
+            let lists: Vec<Vec<(u32, u16)>> = match key.split_once(' ') {
+                Some((a, b)) => vec![p.pair(a, b)],
+                None => p.word(key).into_values().collect(),
+            };
+            for l in lists {
+                assert!(
+                    !l.is_empty() && l.windows(2).all(|x| x[0].0 < x[1].0),
+                    "{key}"
+                );
+            }
+        }
+    }
+}
