@@ -7,8 +7,8 @@
 //!   Keys are folded syllables (`"hoi"`) and pairs of adjacent syllables (`"hoi nghi"`),
 //!   in code point order and cut into shards of about [`SHARD_BYTES`]; the search page
 //!   loads only the shards of the keys a query needs.
-//! - `tim-kiem/index/don-vi.js`: the unit of every report, for the unit filter, loaded
-//!   only when that filter is used.
+//! - `tim-kiem/index/don-vi.js`: the unit of every report (`{"units": "..."}`), for the
+//!   unit filter, loaded only when that filter is used.
 //! - `tim-kiem/bai/ID.js`: what a result shows (title, path, date, unit, summary and
 //!   the text of the body for the snippet), loaded only for the reports shown.
 //!
@@ -21,11 +21,15 @@
 //! own postings: they answer phrases ("35-NQ/TW" is the pair "35 nq" then "nq tw") and
 //! rank words found next to each other above words found apart.
 //!
-//! A posting list is a string of base-64 digits, five bits each, the low bits first and
-//! a continuation flag (32); per report: the gap from the previous report (minus one),
-//! then `fields << 4 | min(count, 15)` (see the `FIELD_*` bits). `themes/default/static/
-//! search.js` reads all of this. The output is deterministic: everything is sorted by
-//! key and report, whatever the number of threads.
+//! A posting list is a string of numbers in base-64 digits (five bits each, the low bits
+//! first, 32 added to every digit but a number's last): the list's distinct values
+//! `fields << 2 | how often` (the `FIELD_*` bits; 0 once, 1 two or three times, 2 up to
+//! seven, 3 more), most used first, then per report `gap << 5 | i`, the gap from the
+//! report after the previous one and the place of its value in that list (31: 31 plus
+//! the next number), so that a word in most reports takes about one digit per report
+//! (`encode_postings`). `themes/default/static/search.js` reads all of this. The
+//! output is deterministic: everything is sorted by key and report, whatever the number
+//! of threads.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -210,7 +214,7 @@ fn encode_postings<'a>(
     }
 }
 
-/// The reverse of [`encode_postings`]: (report, [`written`] value) (for tests and tools).
+/// The reverse of `encode_postings`: (report, `written` value) (for tests and tools).
 pub fn decode_postings(s: &str) -> Vec<(u32, u32)> {
     let mut numbers = s.bytes().scan((0u32, 0u32), |(v, shift), b| {
         let d = DIGITS.iter().position(|&x| x == b).unwrap_or(0) as u32;
@@ -1069,7 +1073,7 @@ pub fn index_files(site: &Site) -> Vec<Rendered> {
     }
     out.push(Rendered {
         path: "tim-kiem/index/don-vi.js".into(),
-        bytes: format!("window.bantinSearch.unitsOf(\"{unit_of}\");\n").into_bytes(),
+        bytes: format!("window.bantinSearch.unitsOf({{\"units\":\"{unit_of}\"}});\n").into_bytes(),
     });
     let lang = site.config.language;
     let docs: Vec<Rendered> = site

@@ -23,14 +23,14 @@ fn repo() -> PathBuf {
 
 /// Chromium: $BANTIN_CHROMIUM, or `chromium` on the PATH.
 fn chromium() -> PathBuf {
-    if let Some(p) = std::env::var_os("BANTIN_CHROMIUM") {
-        return PathBuf::from(p);
-    }
-    let found = std::env::var_os("PATH").and_then(|paths| {
-        std::env::split_paths(&paths)
-            .map(|d| d.join("chromium"))
-            .find(|p| p.is_file())
-    });
+    let found = match std::env::var_os("BANTIN_CHROMIUM") {
+        Some(p) => Some(PathBuf::from(p)).filter(|p| p.is_file()),
+        None => std::env::var_os("PATH").and_then(|paths| {
+            std::env::split_paths(&paths)
+                .map(|d| d.join("chromium"))
+                .find(|p| p.is_file())
+        }),
+    };
     found.unwrap_or_else(|| {
         panic!(
             "Chromium is missing: the browser tests need Debian's Chromium; install it with: \

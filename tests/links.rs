@@ -229,7 +229,8 @@ fn assert_crawl_clean(site: &Site) {
     assert_search_index_paths(site);
 }
 
-/// The search index's paths are from the site root and reach files.
+/// The search index's paths are from the site root and reach files: each report's page
+/// (in `tim-kiem/bai/N.js`) and each unit's page (the manifest's `unit_path` pattern).
 fn assert_search_index_paths(site: &Site) {
     let js = site.read("tim-kiem/search-index.js");
     let json = js
@@ -237,23 +238,30 @@ fn assert_search_index_paths(site: &Site) {
         .strip_prefix("window.bantinSearchIndex = ")
         .and_then(|j| j.strip_suffix(';'))
         .unwrap_or_else(|| panic!("unexpected search index:\n{js}"));
-    let index: serde_json::Value = serde_json::from_str(json).expect("the search index is JSON");
-    let reports = index["reports"].as_array().expect("reports");
-    assert!(!reports.is_empty());
-    for r in reports {
-        for key in ["path", "unit_path"] {
-            let path = r[key].as_str().unwrap_or_else(|| panic!("{key} in {r}"));
-            assert!(
-                site.has(path),
-                "the search index's {key} `{path}` reaches nothing"
-            );
-        }
-        let text = r["text"].as_str().unwrap();
+    let index: serde_json::Value = serde_json::from_str(json).expect("the search manifest is JSON");
+    let count = index["reports"].as_u64().expect("a report count") as usize;
+    assert!(count > 0);
+    let unit_path = index["unit_path"].as_str().expect("unit_path");
+    for unit in index["units"].as_array().expect("units") {
+        let path = unit_path.replace("{id}", unit["id"].as_str().expect("a unit id"));
         assert!(
-            !text
-                .chars()
-                .any(|c| c.is_alphabetic() && !c.is_ascii_lowercase()),
-            "folded text: {text}"
+            site.has(&path),
+            "the search index's unit path `{path}` reaches nothing"
+        );
+    }
+    for n in 0..count {
+        let js = site.read(&format!("tim-kiem/bai/{n}.js"));
+        let json = js
+            .trim()
+            .strip_prefix(&format!("window.bantinSearch.doc({n},"))
+            .and_then(|j| j.strip_suffix(");"))
+            .unwrap_or_else(|| panic!("unexpected report file {n}:\n{js}"));
+        let doc: serde_json::Value =
+            serde_json::from_str(json).expect("a report of the search index is JSON");
+        let path = doc["p"].as_str().unwrap_or_else(|| panic!("p in {doc}"));
+        assert!(
+            site.has(path),
+            "the search index's path `{path}` reaches nothing"
         );
     }
 }

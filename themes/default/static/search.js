@@ -60,7 +60,7 @@
   window.bantinSearch = {
     add: function (n, data) { shards[n] = data; },
     doc: function (i, data) { docs[i] = data; },
-    unitsOf: function (s) { unitsOf = s; }
+    unitsOf: function (data) { unitsOf = data.units; }
   };
 
   // ---- loading scripts ---------------------------------------------------
