@@ -72,38 +72,49 @@ impl Diagnostic {
     /// Sets line and column, and keeps the source line for the caret display: at most
     /// [`SOURCE_WINDOW`] characters of it around the column, so that a thousand errors
     /// on one long line (a list of 100,000 tags) do not keep a thousand copies of it.
-    pub fn at_source(mut self, line: usize, column: usize, source: &str) -> Self {
+    pub fn at_source(self, line: usize, column: usize, source: &str) -> Self {
+        let byte = source
+            .char_indices()
+            .nth(column.saturating_sub(1))
+            .map_or(source.len(), |(i, _)| i);
+        self.at_source_byte(line, column, source, byte)
+    }
+
+    /// [`Diagnostic::at_source`] where the byte offset of the column in `source` is
+    /// known: the work is that of the window, wherever on a long line the column is.
+    pub fn at_source_byte(mut self, line: usize, column: usize, source: &str, byte: usize) -> Self {
         self.line = Some(line);
         self.column = Some(column);
-        let before = column.saturating_sub(1);
-        let mut chars = source.char_indices();
-        let start = before.saturating_sub(SOURCE_WINDOW / 2);
-        let cut_start = if start > 0 {
-            chars
-                .nth(start - 1)
-                .map_or(source.len(), |(i, c)| i + c.len_utf8())
-        } else {
-            0
-        };
-        let rest = &source[cut_start..];
-        let end = rest
+        let mut byte = byte.min(source.len());
+        while !source.is_char_boundary(byte) {
+            byte -= 1;
+        }
+        let start = source[..byte]
             .char_indices()
-            .nth(SOURCE_WINDOW)
-            .map_or(rest.len(), |(i, _)| i);
-        if cut_start == 0 && end == rest.len() {
+            .rev()
+            .nth(SOURCE_WINDOW / 2 - 1)
+            .map_or(0, |(i, _)| i);
+        let rest = &source[start..];
+        let end = start
+            + rest
+                .char_indices()
+                .nth(SOURCE_WINDOW)
+                .map_or(rest.len(), |(i, _)| i);
+        if start == 0 && end == source.len() {
             self.source_line = Some(source.to_string());
             self.source_caret = None;
         } else {
-            let mut shown = String::with_capacity(end + 8);
-            if cut_start > 0 {
+            let mut shown = String::with_capacity(end - start + 8);
+            if start > 0 {
                 shown.push('…');
             }
-            shown.push_str(&rest[..end]);
-            if end < rest.len() {
+            shown.push_str(&source[start..end]);
+            if end < source.len() {
                 shown.push('…');
             }
             self.source_line = Some(shown);
-            self.source_caret = Some(before - start + usize::from(cut_start > 0));
+            let caret = source[start..byte].chars().count() + usize::from(start > 0);
+            self.source_caret = Some(caret);
         }
         self
     }
@@ -161,8 +172,9 @@ impl<'t> Lines<'t> {
         }
     }
 
-    /// Like [`locate`]: 1-based line, 1-based column in characters, the line's text.
-    pub fn locate(&mut self, offset: usize) -> (usize, usize, &'t str) {
+    /// Like [`locate`]: 1-based line, 1-based column in characters, the line's text;
+    /// and the byte offset of the column in that text.
+    pub fn locate(&mut self, offset: usize) -> (usize, usize, &'t str, usize) {
         let text = self.text;
         let mut offset = offset.min(text.len());
         while !text.is_char_boundary(offset) {
@@ -178,10 +190,12 @@ impl<'t> Lines<'t> {
             text[line_start..offset].chars().count() + 1
         };
         self.last = (offset, column);
+        let source = text[line_start..line_end].trim_end_matches('\r');
         (
             line,
             column,
-            text[line_start..line_end].trim_end_matches('\r'),
+            source,
+            (offset - line_start).min(source.len()),
         )
     }
 }
@@ -276,4 +290,50 @@ pub fn did_you_mean<'a>(
 /// A path for messages: relative to `root` where it is inside it, '/'-separated.
 pub fn display_path(root: &Path, path: &Path) -> PathBuf {
     path.strip_prefix(root).unwrap_or(path).to_path_buf()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lines_agree_with_locate_in_any_order() {
+        let text = "a = 1\nđảng = \"ủy\"\r\n\n  x\tyz\nlast";
+        let mut lines = Lines::new(text);
+        let mut offsets: Vec<usize> = (0..=text.len() + 2).collect();
+        // Forward, then backward, then jumping about: the memo must not leak.
+        offsets.extend((0..text.len()).rev());
+        offsets.extend([3, 20, 1, 30, 8, 8, 0]);
+        for offset in offsets {
+            let (line, column, source, byte) = lines.locate(offset);
+            assert_eq!((line, column, source), locate(text, offset), "at {offset}");
+            assert!(byte <= source.len());
+        }
+    }
+
+    #[test]
+    fn a_long_source_line_is_shown_around_the_column() {
+        let line = format!("tags = [{}\"!!\"]", "\"ả\", ".repeat(1000));
+        let column = 9 + 5 * 1000;
+        let d = Diagnostic::error("r.md", "x").at_source(5, column, &line);
+        let shown = d.source_line.as_deref().unwrap();
+        assert!(shown.chars().count() <= SOURCE_WINDOW + 2, "{shown}");
+        assert!(shown.starts_with('…') && !shown.ends_with('…'), "{shown}");
+        // The caret stands under the column's character.
+        let caret = d.source_caret.unwrap();
+        assert_eq!(shown.chars().nth(caret), Some('"'));
+        assert_eq!(shown.chars().skip(caret).collect::<String>(), "\"!!\"]");
+        let printed = d.to_string();
+        let pad = printed
+            .lines()
+            .last()
+            .unwrap()
+            .trim_start_matches(" ".repeat(2).as_str());
+        assert!(pad.ends_with('^'));
+        // A short line stays whole, with the caret at its column.
+        let d = Diagnostic::error("r.md", "x").at_source(1, 3, "ab\"c\"");
+        assert_eq!(d.source_line.as_deref(), Some("ab\"c\""));
+        assert_eq!(d.source_caret, None);
+        assert!(d.to_string().ends_with(" |   ^"), "{d}");
+    }
 }

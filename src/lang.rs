@@ -882,6 +882,28 @@ mod tests {
     }
 
     #[test]
+    fn slug_cut_to_a_file_name() {
+        let long = "Hội nghị sơ kết ".repeat(100);
+        let slug = slugify(&long);
+        assert!(
+            slug.len() <= MAX_SLUG_LEN && slug.len() > MAX_SLUG_LEN / 2,
+            "{slug}"
+        );
+        // Cut between two words of the whole slug.
+        let full = vec!["hoi-nghi-so-ket"; 100].join("-");
+        assert!(
+            format!("{full}-").starts_with(&format!("{slug}-")),
+            "{slug}"
+        );
+        // One word longer than the limit: cut inside it.
+        assert_eq!(slugify(&"a".repeat(100_000)), "a".repeat(MAX_SLUG_LEN));
+        // Exactly the limit, and a separator just past it: kept whole.
+        let exact = "b".repeat(MAX_SLUG_LEN);
+        assert_eq!(slugify(&exact), exact);
+        assert_eq!(slugify(&format!("{exact} c")), exact);
+    }
+
+    #[test]
     fn slug_all_vietnamese_letters() {
         // Every base vowel with every tone, in both cases and both forms.
         let vowels = [

@@ -38,14 +38,15 @@ impl<'a> TomlDoc<'a> {
         }
     }
 
-    /// Line of the file, column and text of the line of a byte offset into `text`.
-    pub fn locate(&mut self, offset: usize) -> (usize, usize, &'a str) {
+    /// Line of the file, column, the text of the line and the byte offset of the column
+    /// in it, of a byte offset into `text`.
+    fn locate(&mut self, offset: usize) -> (usize, usize, &'a str, usize) {
         let text = self.text;
-        let (line, column, source) = self
+        let (line, column, source, byte) = self
             .lines
             .get_or_insert_with(|| crate::diag::Lines::new(text))
             .locate(offset);
-        (line + self.first_line - 1, column, source)
+        (line + self.first_line - 1, column, source, byte)
     }
 
     /// Line of the file of a byte offset into `text`.
@@ -76,9 +77,9 @@ impl<'a> TomlDoc<'a> {
         message: impl Into<String>,
         hint: impl Into<String>,
     ) {
-        let (line, column, source) = self.locate(span.start);
+        let (line, column, source, byte) = self.locate(span.start);
         let d = Diagnostic::error(&self.file, message)
-            .at_source(line, column, source)
+            .at_source_byte(line, column, source, byte)
             .hint(hint);
         self.diagnostics.push(d);
     }

@@ -26,7 +26,10 @@ fn run_within(site: &Site, command: &str) -> Output {
         .expect("run bantin");
     let took = started.elapsed();
     let err = stderr(&out);
-    assert!(took < LIMIT, "bantin {command} ran over {LIMIT:?} and was killed");
+    assert!(
+        took < LIMIT,
+        "bantin {command} ran over {LIMIT:?} and was killed"
+    );
     assert!(
         !err.contains("overflowed its stack") && !err.contains("panicked"),
         "bantin {command} crashed:\n{}",
@@ -73,7 +76,12 @@ fn a_report_of_10_mb_builds() {
         n += 1;
     }
     body.push_str("Đoạn cuối cùng.\n");
-    write_report(&site, "2024/01/lon.md", &report_front("Báo cáo lớn", "tinh-uy"), &body);
+    write_report(
+        &site,
+        "2024/01/lon.md",
+        &report_front("Báo cáo lớn", "tinh-uy"),
+        &body,
+    );
     assert_ok(&build_within(&site));
     let page = site.read("2024/01/bao-cao-lon/index.html");
     assert!(page.len() > 10 << 20);
@@ -85,7 +93,10 @@ fn front_matter_of_100000_lines() {
     // Valid: an [extra] table of 100,000 keys and a summary of 100,000 lines.
     let site = Site::new();
     let mut front = report_front("Nhiều khóa", "tinh-uy");
-    front.push(format!("summary = \"\"\"\n{}\"\"\"", "dòng tóm tắt\n".repeat(100_000)));
+    front.push(format!(
+        "summary = \"\"\"\n{}\"\"\"",
+        "dòng tóm tắt\n".repeat(100_000)
+    ));
     front.push("[extra]".to_string());
     front.extend((0..100_000).map(|i| format!("k{i} = \"giá trị {i}\"")));
     write_report(&site, "2024/01/nhieu.md", &front, "x\n");
@@ -136,13 +147,22 @@ fn markdown_nested_10000_deep_builds() {
         ("danh-sach-so", "1. ".repeat(N) + "x\n"),
         ("nhan-manh", "*_".repeat(N) + "x" + &"_*".repeat(N) + "\n"),
         ("ngoac", "[".repeat(N) + "x" + &"](y.md)".repeat(N) + "\n"),
-        ("anh", "![".repeat(N) + "x" + &"](a.jpg \"t\")".repeat(N) + "\n"),
-        ("html-khoi", "<div>".repeat(N) + "x" + &"</div>".repeat(N) + "\n"),
+        (
+            "anh",
+            "![".repeat(N) + "x" + &"](a.jpg \"t\")".repeat(N) + "\n",
+        ),
+        (
+            "html-khoi",
+            "<div>".repeat(N) + "x" + &"</div>".repeat(N) + "\n",
+        ),
         ("html-dong", "x ".to_string() + &"<span>".repeat(N) + "x\n"),
         ("trich-dan-html", "> ".repeat(N) + "<b>x</b>\n"),
         (
             "chu-thich",
-            (0..N).map(|i| format!("[^{i}]: [^{}]\n", i + 1)).collect::<String>() + "\nx[^0]\n",
+            (0..N)
+                .map(|i| format!("[^{i}]: [^{}]\n", i + 1))
+                .collect::<String>()
+                + "\nx[^0]\n",
         ),
         ("ma", "`".repeat(N) + "x" + &"`".repeat(N - 1) + "\n"),
         ("tieu-de", "# ".repeat(N) + "x\n"),
@@ -187,11 +207,17 @@ fn a_unit_tree_1000_levels_deep_builds_and_1001_is_refused() {
 
     let site = Site::new();
     site.write("units.toml", unit_chain(1001));
-    write_report(&site, "2024/01/sau.md", &report_front("Sâu", "u1000"), "x\n");
+    write_report(
+        &site,
+        "2024/01/sau.md",
+        &report_front("Sâu", "u1000"),
+        "x\n",
+    );
     let out = build_within(&site);
     assert_fails(&out);
     assert!(
-        stderr(&out).contains("unit `u1000` is on level 1001 of the unit tree; bantin allows 1000 levels"),
+        stderr(&out)
+            .contains("unit `u1000` is on level 1001 of the unit tree; bantin allows 1000 levels"),
         "{}",
         stderr(&out)
     );
@@ -213,19 +239,19 @@ fn fifty_thousand_units_and_a_chain_of_them_parse_in_linear_time() {
     assert_eq!(tree.preorder().len(), 50_000);
     // A chain 50,000 deep: refused, naming the first unit too deep, without recursion.
     let chain = unit_chain(50_000);
-    let err = bantin::units::UnitTree::parse(&chain, Path::new("units.toml"))
-        .err()
-        .expect("refused");
+    let err = bantin::units::UnitTree::parse(&chain, Path::new("units.toml")).expect_err("refused");
     assert_eq!(err.len(), 1, "{err:?}");
     assert!(err[0].message.contains("unit `u1000` is on level 1001"));
     // 50,000 bad units: every error has its line, in linear time.
     let bad = units.replace("id = \"u", "id = \"U");
-    let err = bantin::units::UnitTree::parse(&bad, Path::new("units.toml"))
-        .err()
-        .expect("refused");
+    let err = bantin::units::UnitTree::parse(&bad, Path::new("units.toml")).expect_err("refused");
     assert_eq!(err.len(), 50_000);
     assert_eq!(err[49_999].line, Some(units.lines().count() - 2));
-    assert!(started.elapsed() < Duration::from_secs(60), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(60),
+        "{:?}",
+        started.elapsed()
+    );
 }
 
 /// The whole build of 50,000 units: 50,000 unit pages. About 14 s in a release build.
@@ -241,7 +267,12 @@ fn fifty_thousand_units_build() {
         }
     }
     site.write("units.toml", units);
-    write_report(&site, "2024/01/bai.md", &report_front("Bài", "u49999"), "x\n");
+    write_report(
+        &site,
+        "2024/01/bai.md",
+        &report_front("Bài", "u49999"),
+        "x\n",
+    );
     assert_ok(&build_within(&site));
     assert!(site.has("don-vi/u49999/index.html"));
     assert_eq!(reports_on(&site, "don-vi/u0/index.html"), ["2024/01/bai"]);
@@ -281,18 +312,25 @@ fn a_title_of_100000_characters_builds() {
         .find(|p| p.starts_with("2024/01/hoi-nghi-so-ket-") && p.ends_with("/index.html"))
         .expect("the report's page");
     let folder = page.split('/').nth(2).unwrap();
-    assert!(folder.len() <= bantin::lang::MAX_SLUG_LEN, "{}", folder.len());
+    assert!(
+        folder.len() <= bantin::lang::MAX_SLUG_LEN,
+        "{}",
+        folder.len()
+    );
     assert!(text_of(main_of(&site.read(page))).contains(title.trim()));
-    assert!(pages
-        .iter()
-        .all(|p| p.split('/').all(|s| s.len() <= bantin::lang::MAX_SLUG_LEN + 16)));
+    assert!(pages.iter().all(|p| p
+        .split('/')
+        .all(|s| s.len() <= bantin::lang::MAX_SLUG_LEN + 16)));
 }
 
 #[test]
 fn names_too_long_for_a_file_are_errors_naming_their_line() {
     let site = Site::new();
     let mut front = report_front("Bí danh", "tinh-uy");
-    front.push(format!("aliases = [\"/tin-cu/{}.html\"]", "a".repeat(100_000)));
+    front.push(format!(
+        "aliases = [\"/tin-cu/{}.html\"]",
+        "a".repeat(100_000)
+    ));
     write_report(&site, "2024/01/bi-danh.md", &front, "x\n");
     let out = build_within(&site);
     assert_fails(&out);
@@ -303,7 +341,10 @@ fn names_too_long_for_a_file_are_errors_naming_their_line() {
     let site = Site::new();
     site.write(
         "units.toml",
-        format!("{UNITS}\n[[unit]]\nid = \"{}\"\nname = \"Dài\"\n", "a".repeat(100_000)),
+        format!(
+            "{UNITS}\n[[unit]]\nid = \"{}\"\nname = \"Dài\"\n",
+            "a".repeat(100_000)
+        ),
     );
     let out = build_within(&site);
     assert_fails(&out);
@@ -336,10 +377,9 @@ fn two_thousand_reports_of_one_title_get_their_numbers_in_linear_time() {
         );
     }
     let started = Instant::now();
-    let source = bantin::load::load(site.root()).ok().expect("loads");
-    let built = bantin::site::Site::build(source, &bantin::BuildOptions::default())
-        .ok()
-        .expect("builds");
+    let source = bantin::load::load(site.root()).expect("loads");
+    let built =
+        bantin::site::Site::build(source, &bantin::BuildOptions::default()).expect("builds");
     let mut dirs: Vec<&str> = built.entries.iter().map(|e| e.dir.as_str()).collect();
     dirs.sort();
     dirs.dedup();

@@ -19,8 +19,11 @@ use bantin::units::UnitTree;
 #[path = "../../tests/support/xss.rs"]
 pub mod xss;
 
+/// A fuzz target: a function of the input bytes that panics on what it finds.
+pub type Target = fn(&[u8]);
+
 /// The targets, by name: what `cargo fuzz run NAME` and `smoke --target NAME` run.
-pub const TARGETS: &[(&str, fn(&[u8]))] = &[
+pub const TARGETS: &[(&str, Target)] = &[
     ("front_matter", front_matter),
     ("markdown", markdown),
     ("units", units),
@@ -58,8 +61,11 @@ fn show(diags: &[bantin::diag::Diagnostic]) {
 fn sample_config() -> &'static Config {
     static CONFIG: OnceLock<Config> = OnceLock::new();
     CONFIG.get_or_init(|| {
-        Config::parse("title = \"Bản tin\"\ntimezone = \"+07:00\"\n", Path::new("bantin.toml"))
-            .expect("the fuzz config parses")
+        Config::parse(
+            "title = \"Bản tin\"\ntimezone = \"+07:00\"\n",
+            Path::new("bantin.toml"),
+        )
+        .expect("the fuzz config parses")
     })
 }
 
@@ -73,7 +79,10 @@ fn sample_units() -> &'static UnitTree {
 
 fn check_slug(slug: &str) {
     assert!(!slug.is_empty(), "empty slug");
-    assert!(slug.len() <= bantin::lang::MAX_SLUG_LEN, "slug too long: {slug}");
+    assert!(
+        slug.len() <= bantin::lang::MAX_SLUG_LEN,
+        "slug too long: {slug}"
+    );
     assert!(
         slug.bytes()
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-'),
@@ -138,7 +147,10 @@ fn files() -> &'static Files {
                 ("2023/09/so-ket.md", "2023/09/so-ket-nghi-quyet/index.html"),
                 ("2023/09/bai/index.md", "2023/09/bai/index.html"),
                 ("2023/09/bai/quang-canh.jpg", "2023/09/bai/quang-canh.jpg"),
-                ("2023/09/bai/ảnh đại biểu.jpg", "2023/09/bai/ảnh đại biểu.jpg"),
+                (
+                    "2023/09/bai/ảnh đại biểu.jpg",
+                    "2023/09/bai/ảnh đại biểu.jpg",
+                ),
                 ("index.md", "2020/01/gioi-thieu/index.html"),
             ]
             .into_iter()
@@ -245,7 +257,9 @@ fn files_under(dir: &Path, base: &Path, out: &mut Vec<PathBuf>) {
     };
     for entry in entries.flatten() {
         let path = entry.path();
-        let Ok(kind) = entry.file_type() else { continue };
+        let Ok(kind) = entry.file_type() else {
+            continue;
+        };
         if kind.is_dir() {
             files_under(&path, base, out);
         } else {
@@ -303,9 +317,7 @@ pub fn site(data: &[u8]) {
             only_markdown = false;
         }
         let abs = root.join(&rel);
-        let made = abs
-            .parent()
-            .is_some_and(|p| fs::create_dir_all(p).is_ok())
+        let made = abs.parent().is_some_and(|p| fs::create_dir_all(p).is_ok())
             && fs::write(&abs, bytes).is_ok();
         if made {
             written.push(rel);
@@ -313,7 +325,7 @@ pub fn site(data: &[u8]) {
     }
     let out = root.join("public");
     let options = bantin::BuildOptions {
-        drafts: data.len() % 2 == 0,
+        drafts: data.len().is_multiple_of(2),
         ..Default::default()
     };
     let result = bantin::build(&root, &out, &options);
@@ -323,8 +335,14 @@ pub fn site(data: &[u8]) {
     files_under(&base, &base, &mut now);
     for f in &now {
         let inside_out = f.starts_with("site/public");
-        let input = f.strip_prefix("site").is_ok_and(|r| written.iter().any(|w| w == r));
-        assert!(inside_out || input, "bantin wrote {} outside its output", f.display());
+        let input = f
+            .strip_prefix("site")
+            .is_ok_and(|r| written.iter().any(|w| w == r));
+        assert!(
+            inside_out || input,
+            "bantin wrote {} outside its output",
+            f.display()
+        );
     }
     let leftovers: Vec<_> = fs::read_dir(&root)
         .map(|d| {
@@ -334,7 +352,10 @@ pub fn site(data: &[u8]) {
                 .collect()
         })
         .unwrap_or_default();
-    assert!(leftovers.is_empty(), "temporary folders left: {leftovers:?}");
+    assert!(
+        leftovers.is_empty(),
+        "temporary folders left: {leftovers:?}"
+    );
 
     match result {
         Ok(_) => {

@@ -24,9 +24,28 @@ use html5ever::tokenizer::{
 
 /// Elements that must never come out of bantin.
 const FORBIDDEN: &[&str] = &[
-    "iframe", "frame", "frameset", "object", "embed", "applet", "svg", "math", "base", "portal",
-    "isindex", "xmp", "plaintext", "noembed", "noframes", "template", "style", "link-import",
-    "xss", "marquee", "bgsound", "xml",
+    "iframe",
+    "frame",
+    "frameset",
+    "object",
+    "embed",
+    "applet",
+    "svg",
+    "math",
+    "base",
+    "portal",
+    "isindex",
+    "xmp",
+    "plaintext",
+    "noembed",
+    "noframes",
+    "template",
+    "style",
+    "link-import",
+    "xss",
+    "marquee",
+    "bgsound",
+    "xml",
 ];
 
 /// Attributes holding a URL that a browser may load or follow.
@@ -146,7 +165,7 @@ impl Sink {
                     let v = a.value.to_string();
                     let url = v
                         .split_once(['=', ';'])
-                        .map(|(_, u)| u.trim_start_matches(|c: char| c == ' ' || c == ';'))
+                        .map(|(_, u)| u.trim_start_matches([' ', ';']))
                         .unwrap_or("");
                     let url = url.strip_prefix("url=").unwrap_or(url);
                     if is_script_url(url, false) {
@@ -194,10 +213,8 @@ impl TokenSink for Sink {
                     }
                 }
             },
-            Token::CharacterTokens(text) => {
-                if *self.in_script.borrow() && !text.trim().is_empty() {
-                    self.flag(format!("inline script: {:?}", text.to_string()));
-                }
+            Token::CharacterTokens(text) if *self.in_script.borrow() && !text.trim().is_empty() => {
+                self.flag(format!("inline script: {:?}", text.to_string()));
             }
             _ => {}
         }
@@ -231,19 +248,17 @@ pub fn xml_element_texts(xml: &str, element: &str) -> Vec<String> {
         type Handle = ();
         fn process_token(&self, token: Token, _line: u64) -> TokenSinkResult<()> {
             match token {
-                Token::TagToken(tag) if tag.name.to_string() == self.element => {
-                    match tag.kind {
-                        TagKind::StartTag if !tag.self_closing => {
-                            *self.depth.borrow_mut() += 1;
-                            self.texts.borrow_mut().push(String::new());
-                        }
-                        TagKind::EndTag => {
-                            let mut d = self.depth.borrow_mut();
-                            *d = d.saturating_sub(1);
-                        }
-                        _ => {}
+                Token::TagToken(tag) if *tag.name == *self.element => match tag.kind {
+                    TagKind::StartTag if !tag.self_closing => {
+                        *self.depth.borrow_mut() += 1;
+                        self.texts.borrow_mut().push(String::new());
                     }
-                }
+                    TagKind::EndTag => {
+                        let mut d = self.depth.borrow_mut();
+                        *d = d.saturating_sub(1);
+                    }
+                    _ => {}
+                },
                 Token::CharacterTokens(text) if *self.depth.borrow() > 0 => {
                     if let Some(last) = self.texts.borrow_mut().last_mut() {
                         last.push_str(&text);

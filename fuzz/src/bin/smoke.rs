@@ -25,14 +25,69 @@ const HANG: Duration = Duration::from_secs(20);
 
 /// Tokens that make the parsers take interesting turns.
 const DICTIONARY: &[&str] = &[
-    "+++\n", "\n", "\"", "'", "[[unit]]\n", "id = \"", "name = \"", "parent = \"", "title = ",
-    "date = 2024-01-02T08:00:00+07:00\n", "unit = \"tinh-uy\"\n", "tags = [", "aliases = [\"/",
-    "slug = \"", "cover = { src = \"", "[extra]\n", "documents = [\"35-NQ/TW\"", "kind = \"",
-    "draft = true\n", "\"\"\"", "[", "]", "](", "![", "> ", "- ", "1. ", "# ", "```", "~~~",
-    "|---|", "| a |", "[^1]", "[^1]: ", "{#", "{.", "}", "<", ">", "</", "<script>", "<img src=x onerror=",
-    "<a href=\"", "javascript:", "data:text/html,", "&#106;", "&lt;", "&", "../", "..", "/", "\\",
-    "%2e%2e/", "\u{0}", "\u{feff}", "\r\n", "\t", "o\u{302}\u{301}", "Đảng ủy", "\u{200b}",
-    "\u{fffd}", "🇻🇳", "\u{ff}",
+    "+++\n",
+    "\n",
+    "\"",
+    "'",
+    "[[unit]]\n",
+    "id = \"",
+    "name = \"",
+    "parent = \"",
+    "title = ",
+    "date = 2024-01-02T08:00:00+07:00\n",
+    "unit = \"tinh-uy\"\n",
+    "tags = [",
+    "aliases = [\"/",
+    "slug = \"",
+    "cover = { src = \"",
+    "[extra]\n",
+    "documents = [\"35-NQ/TW\"",
+    "kind = \"",
+    "draft = true\n",
+    "\"\"\"",
+    "[",
+    "]",
+    "](",
+    "![",
+    "> ",
+    "- ",
+    "1. ",
+    "# ",
+    "```",
+    "~~~",
+    "|---|",
+    "| a |",
+    "[^1]",
+    "[^1]: ",
+    "{#",
+    "{.",
+    "}",
+    "<",
+    ">",
+    "</",
+    "<script>",
+    "<img src=x onerror=",
+    "<a href=\"",
+    "javascript:",
+    "data:text/html,",
+    "&#106;",
+    "&lt;",
+    "&",
+    "../",
+    "..",
+    "/",
+    "\\",
+    "%2e%2e/",
+    "\u{0}",
+    "\u{feff}",
+    "\r\n",
+    "\t",
+    "o\u{302}\u{301}",
+    "Đảng ủy",
+    "\u{200b}",
+    "\u{fffd}",
+    "🇻🇳",
+    "\u{ff}",
 ];
 
 /// xorshift64*: small, seeded, good enough for mutations.
@@ -115,16 +170,14 @@ fn mutate(rng: &mut Rng, input: &mut Vec<u8>, pool: &[Vec<u8>], max: usize) {
 }
 
 fn artifacts(target: &str) -> PathBuf {
-    bantin_fuzz::repo()
-        .join("fuzz/artifacts")
-        .join(target)
+    bantin_fuzz::repo().join("fuzz/artifacts").join(target)
 }
 
 fn hash(bytes: &[u8]) -> u64 {
     // FNV-1a: names a crash file after its bytes.
-    bytes
-        .iter()
-        .fold(0xcbf2_9ce4_8422_2325u64, |h, &b| (h ^ b as u64).wrapping_mul(0x100_0000_01b3))
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, &b| {
+        (h ^ b as u64).wrapping_mul(0x100_0000_01b3)
+    })
 }
 
 fn target_fn(name: &str) -> Option<fn(&[u8])> {
@@ -134,26 +187,19 @@ fn target_fn(name: &str) -> Option<fn(&[u8])> {
         .map(|(_, f)| *f)
 }
 
-/// The saved inputs of a target: regressions (crashes found before) and corpus files.
-fn saved(target: &str) -> Vec<Vec<u8>> {
-    let repo = bantin_fuzz::repo();
-    let mut out = Vec::new();
-    for dir in [
-        repo.join("fuzz/regressions").join(target),
-        repo.join("fuzz/corpus").join(target),
-    ] {
-        let Ok(entries) = fs::read_dir(&dir) else {
-            continue;
-        };
-        let mut paths: Vec<PathBuf> = entries.flatten().map(|e| e.path()).collect();
-        paths.sort();
-        for p in paths.into_iter().take(2000) {
-            if let Ok(bytes) = fs::read(&p) {
-                out.push(bytes);
-            }
-        }
-    }
-    out
+/// The inputs saved in `fuzz/FOLDER/TARGET/`, at most 2,000.
+fn saved(folder: &str, target: &str) -> Vec<Vec<u8>> {
+    let dir = bantin_fuzz::repo().join("fuzz").join(folder).join(target);
+    let Ok(entries) = fs::read_dir(&dir) else {
+        return Vec::new();
+    };
+    let mut paths: Vec<PathBuf> = entries.flatten().map(|e| e.path()).collect();
+    paths.sort();
+    paths
+        .into_iter()
+        .take(2000)
+        .filter_map(|p| fs::read(p).ok())
+        .collect()
 }
 
 /// The child: runs one target until the time is up. Exit 0, or 1 with the input saved.
@@ -182,14 +228,21 @@ fn child(target: &str, seconds: f64, seed: u64) -> ExitCode {
                 let bytes = fs::read(&current).unwrap_or_default();
                 let path = dir.join(format!("smoke-hang-{:016x}", hash(&bytes)));
                 let _ = fs::write(&path, &bytes);
-                eprintln!("HANG: one input ran over {} s; saved as {}", HANG.as_secs(), path.display());
+                eprintln!(
+                    "HANG: one input ran over {} s; saved as {}",
+                    HANG.as_secs(),
+                    path.display()
+                );
                 std::process::exit(1);
             }
         });
     }
+    // Regressions (crashes found before) all run; then the seeds and the corpus of
+    // earlier runs as they are, then mutations of them, until the time is up.
+    let regressions = saved("regressions", target);
     let mut pool = bantin_fuzz::seeds(target);
     let seeds = pool.len();
-    pool.extend(saved(target));
+    pool.extend(saved("corpus", target));
     let max = bantin_fuzz::max_len(target);
     let mut rng = Rng(seed | 1);
     let deadline = epoch + Duration::from_secs_f64(seconds);
@@ -209,17 +262,19 @@ fn child(target: &str, seconds: f64, seed: u64) -> ExitCode {
         }
         ok
     };
-    // Every saved input once, as it is.
-    for input in pool.clone() {
+    for input in &regressions {
         runs += 1;
-        if !try_one(&input) {
+        if !try_one(input) {
             return ExitCode::FAILURE;
         }
     }
-    while Instant::now() < deadline {
-        let mut input = pool[i % pool.len().max(1)].clone();
+    let saved_inputs = pool.len();
+    while Instant::now() < deadline && !pool.is_empty() {
+        let mut input = pool[i % pool.len()].clone();
         i += 1;
-        mutate(&mut rng, &mut input, &pool, max);
+        if i > saved_inputs {
+            mutate(&mut rng, &mut input, &pool, max);
+        }
         runs += 1;
         if !try_one(&input) {
             return ExitCode::FAILURE;
@@ -231,8 +286,9 @@ fn child(target: &str, seconds: f64, seed: u64) -> ExitCode {
     }
     let _ = fs::remove_file(&current);
     println!(
-        "{target}: {runs} executions in {:.1} s, {seeds} seeds, {} inputs in the pool, no crash",
+        "{target}: {runs} executions in {:.1} s, {} regressions, {seeds} seeds, {} inputs in the pool, no crash",
         epoch.elapsed().as_secs_f64(),
+        regressions.len(),
         pool.len()
     );
     let _ = std::io::stdout().flush();
@@ -298,10 +354,16 @@ fn main() -> ExitCode {
         i += 1;
     }
     if targets.is_empty() {
-        targets = bantin_fuzz::TARGETS.iter().map(|(n, _)| n.to_string()).collect();
+        targets = bantin_fuzz::TARGETS
+            .iter()
+            .map(|(n, _)| n.to_string())
+            .collect();
     }
     let each = seconds / targets.len() as f64;
-    println!("fuzz smoke: {} targets, {each:.0} s each, seed {seed}", targets.len());
+    println!(
+        "fuzz smoke: {} targets, {each:.0} s each, seed {seed}",
+        targets.len()
+    );
     let me = std::env::current_exe().expect("the smoke runner's own path");
     let mut failed = Vec::new();
     for target in &targets {
@@ -316,7 +378,10 @@ fn main() -> ExitCode {
                 let path = artifacts(target).join(format!("smoke-crash-{:016x}", hash(&bytes)));
                 let _ = fs::write(&path, &bytes);
                 let _ = fs::remove_file(&current);
-                eprintln!("{target}: failed ({status}); input saved as {}", path.display());
+                eprintln!(
+                    "{target}: failed ({status}); input saved as {}",
+                    path.display()
+                );
             } else {
                 eprintln!("{target}: failed ({status})");
             }
