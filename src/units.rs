@@ -208,16 +208,25 @@ impl UnitTree {
             }
         }
 
-        // Cycles: walk up from each unit, marking the path; meeting the current path again
-        // closes a cycle, meeting a unit already cleared stops the walk. Linear in units.
-        let mut state = vec![0u8; units.len()]; // 0 new, 1 on the current path, 2 done
+        // Cycles and depth: walk up from each unit, marking the path, until a root, a unit
+        // already done (its depth known) or the current path again (a cycle); the path's
+        // depths then follow from the top. Linear in units, without recursion. Of a
+        // branch too deep only the first unit past the limit is named.
+        const ON_PATH: usize = usize::MAX;
+        let mut depth = vec![0usize; units.len()]; // 0: not reached yet; roots are 1
         for start in 0..units.len() {
             let mut path = Vec::new();
             let mut at = Some(start);
+            let mut above = 0; // the depth of the unit above the path
+            let mut cyclic = false;
             while let Some(i) = at {
-                match state[i] {
-                    2 => break,
-                    1 => {
+                match depth[i] {
+                    0 => {
+                        depth[i] = ON_PATH;
+                        path.push(i);
+                        at = units[i].parent;
+                    }
+                    ON_PATH => {
                         let from = path.iter().position(|&p| p == i).unwrap_or(0);
                         let cycle: Vec<&str> = path[from..]
                             .iter()
@@ -230,50 +239,28 @@ impl UnitTree {
                                 "a unit cannot be below itself; remove or change one of these `parent` lines",
                             );
                         }
+                        cyclic = true;
                         break;
                     }
-                    _ => {
-                        state[i] = 1;
-                        path.push(i);
-                        at = units[i].parent;
+                    known => {
+                        above = known;
+                        break;
                     }
                 }
             }
-            for i in path {
-                state[i] = 2;
-            }
-        }
-
-        // Depth: each unit's from its parent's, found walking up to a unit already known.
-        // Only the units one level too deep are named, not every unit below them.
-        if doc.diagnostics.is_empty() {
-            let mut depth = vec![0usize; units.len()]; // 0: not known yet; roots are 1
-            for start in 0..units.len() {
-                let mut path = Vec::new();
-                let mut at = Some(start);
-                let mut known = 0;
-                while let Some(i) = at {
-                    if depth[i] > 0 {
-                        known = depth[i];
-                        break;
-                    }
-                    path.push(i);
-                    at = units[i].parent;
-                }
-                for &i in path.iter().rev() {
-                    known += 1;
-                    depth[i] = known;
-                    if known == MAX_DEPTH + 1 {
-                        if let Some(span) = parents[i].as_ref().map(|p| p.span()) {
-                            doc.error(
-                                span,
-                                format!(
-                                    "unit `{}` is on level {known} of the unit tree; bantin allows {MAX_DEPTH} levels",
-                                    units[i].id
-                                ),
-                                "check the `parent` lines: a unit tree this deep is most likely a mistake",
-                            );
-                        }
+            for &i in path.iter().rev() {
+                above += 1;
+                depth[i] = above;
+                if above == MAX_DEPTH + 1 && !cyclic {
+                    if let Some(span) = parents[i].as_ref().map(|p| p.span()) {
+                        doc.error(
+                            span,
+                            format!(
+                                "unit `{}` is on level {above} of the unit tree; bantin allows {MAX_DEPTH} levels",
+                                units[i].id
+                            ),
+                            "check the `parent` lines: a unit tree this deep is most likely a mistake",
+                        );
                     }
                 }
             }
