@@ -26,4 +26,4 @@ if ! cargo build --release --locked --no-default-features --bin smoke >"$log" 2>
   tail -n 30 "$log"
   exit 1
 fi
-exec ./target/release/smoke --seconds "$seconds"
+exec "${CARGO_TARGET_DIR:-target}/release/smoke" --seconds "$seconds"

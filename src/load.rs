@@ -63,6 +63,16 @@ pub fn text_from_bytes(bytes: Vec<u8>, shown: &Path) -> Result<String, Diagnosti
     Ok(text)
 }
 
+/// A file name with a backslash in it: on Windows a folder separator (`a\..\..\x.jpg`
+/// would climb out), so not a name a site may hold. `shown` names it in the message.
+pub fn backslash_in_name(rel: &Path, shown: &Path) -> Option<Diagnostic> {
+    let has = std::path::MAIN_SEPARATOR != '\\' && rel.to_str().is_some_and(|r| r.contains('\\'));
+    has.then(|| {
+        Diagnostic::error(shown, "the file name has a backslash (\\) in it")
+            .hint("rename the file without \\ (on Windows it separates folders)")
+    })
+}
+
 /// Whether `path` itself is a symbolic link (one that may point outside the site).
 pub fn is_symlink(path: &Path) -> bool {
     std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink())
@@ -191,15 +201,8 @@ fn walk_content(root: &Path, diags: &mut Diagnostics) -> (Vec<(String, PathBuf)>
             }
         };
         let rel = entry.path().strip_prefix(&content).unwrap_or(entry.path());
-        if std::path::MAIN_SEPARATOR != '\\' && rel.to_str().is_some_and(|r| r.contains('\\')) {
-            // On Windows it would be a folder separator: `a\..\..\x.jpg` is not a name.
-            diags.push(
-                Diagnostic::error(
-                    Path::new("content").join(rel),
-                    "the file name has a backslash (\\) in it",
-                )
-                .hint("rename the file without \\ (on Windows it separates folders)"),
-            );
+        if let Some(d) = backslash_in_name(rel, &Path::new("content").join(rel)) {
+            diags.push(d);
             continue;
         }
         let Some(source) = rel.to_str().map(|s| s.replace('\\', "/")) else {

@@ -449,42 +449,41 @@ impl Site {
     pub fn check_output_paths(&self, written: &[crate::render::Rendered]) -> Diagnostics {
         let mut files: HashSet<&str> = written.iter().map(|r| r.path.as_str()).collect();
         files.extend(self.files.iter().map(|f| f.out.as_str()));
-        let describe = |path: &str| -> Diagnostic {
-            if let Some(&(_, i)) = self.aliases.iter().find(|(p, _)| p == path) {
-                let report = &self.entries[i].report;
-                let line = report
-                    .aliases
-                    .iter()
-                    .find(|(p, _)| p == path)
-                    .map_or(1, |(_, l)| *l);
-                return Diagnostic::error(&report.file, "").at_line(line);
-            }
-            match self.files.iter().find(|f| f.out == path).map(|f| &f.from) {
-                Some(Bytes::Disk(p)) => Diagnostic::error(p, ""),
-                _ => Diagnostic::error(path, ""),
-            }
-        };
-        let mut diags = Diagnostics::default();
+        let alias_of: HashMap<&str, usize> =
+            self.aliases.iter().map(|(p, i)| (p.as_str(), *i)).collect();
         let mut sorted: Vec<&str> = files.iter().copied().collect();
         sorted.sort_unstable();
+        let mut diags = Diagnostics::default();
         for path in sorted {
             for (i, _) in path.match_indices('/') {
                 let folder = &path[..i];
                 if !files.contains(folder) {
                     continue;
                 }
-                // Of the two, blame the one an editor wrote: the alias or copied file.
-                let (blamed, other) = if self.aliases.iter().any(|(p, _)| p == path)
-                    || !self.aliases.iter().any(|(p, _)| p == folder)
-                {
-                    (path, folder)
-                } else {
-                    (folder, path)
-                };
-                let mut d = describe(blamed);
-                d.message = format!(
+                // Of the two, blame the one an editor wrote: an alias, else a copied file.
+                let (blamed, other) =
+                    if alias_of.contains_key(path) || !alias_of.contains_key(folder) {
+                        (path, folder)
+                    } else {
+                        (folder, path)
+                    };
+                let message = format!(
                     "the output {blamed} and {other} cannot both be written: {folder} would be a file and a folder"
                 );
+                let d = match alias_of.get(blamed) {
+                    Some(&r) => {
+                        let report = &self.entries[r].report;
+                        let line = report.aliases.iter().find(|(p, _)| p == blamed);
+                        Diagnostic::error(&report.file, message).at_line(line.map_or(1, |a| a.1))
+                    }
+                    None => match self.files.iter().find(|f| f.out == blamed) {
+                        Some(CopiedFile {
+                            from: Bytes::Disk(source),
+                            ..
+                        }) => Diagnostic::error(source, message),
+                        _ => Diagnostic::error(blamed, message),
+                    },
+                };
                 diags.push(d.hint("change the alias or rename the file so that it does not take the name of another output file"));
             }
         }

@@ -251,11 +251,11 @@ fn files_under(dir: &Path, shown: &Path, diags: &mut Vec<Diagnostic>) -> Vec<(St
         if !entry.file_type().is_file() {
             continue;
         }
+        if let Some(d) = crate::load::backslash_in_name(rel, &shown.join(rel)) {
+            diags.push(d);
+            continue;
+        }
         match rel.to_str() {
-            Some(r) if std::path::MAIN_SEPARATOR != '\\' && r.contains('\\') => diags.push(
-                Diagnostic::error(shown.join(rel), "the file name has a backslash (\\) in it")
-                    .hint("rename the file without \\ (on Windows it separates folders)"),
-            ),
             Some(r) => out.push((r.replace('\\', "/"), entry.path().to_path_buf())),
             None => diags.push(Diagnostic::error(
                 shown.join(rel),
