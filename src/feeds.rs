@@ -13,10 +13,16 @@ use crate::site::{link, Site};
 const FEED_ENTRIES: usize = 20;
 
 /// Escapes text for XML and HTML alike; drops the control characters neither allows.
-///
-/// Runs on every value of every page: copies unescaped stretches whole.
 pub fn xml_escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + s.len() / 16);
+    escape_into(&mut out, s);
+    out
+}
+
+/// [`xml_escape`] appending to `out`. Runs on every value of every page: copies
+/// unescaped stretches whole.
+pub fn escape_into(out: &mut String, s: &str) {
+    let from = out.len();
     let mut start = 0;
     for (i, b) in s.bytes().enumerate() {
         let replacement = match b {
@@ -34,10 +40,14 @@ pub fn xml_escape(s: &str) -> String {
         start = i + 1;
     }
     out.push_str(&s[start..]);
-    if out.contains(['\u{FFFE}', '\u{FFFF}']) {
-        out.retain(|c| c != '\u{FFFE}' && c != '\u{FFFF}');
+    if out[from..].contains(['\u{FFFE}', '\u{FFFF}']) {
+        let cleaned: String = out[from..]
+            .chars()
+            .filter(|&c| c != '\u{FFFE}' && c != '\u{FFFF}')
+            .collect();
+        out.truncate(from);
+        out.push_str(&cleaned);
     }
-    out
 }
 
 /// The site feed and one per unit with reports in its subtree.

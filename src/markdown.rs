@@ -809,21 +809,7 @@ fn push_percent_byte(out: &mut String, b: u8) {
 
 /// Escapes text for an HTML attribute value or element content.
 fn escape_html(out: &mut String, s: &str) {
-    let mut last = 0;
-    for (i, b) in s.bytes().enumerate() {
-        let rep = match b {
-            b'&' => "&amp;",
-            b'<' => "&lt;",
-            b'>' => "&gt;",
-            b'"' => "&quot;",
-            b'\'' => "&#39;",
-            _ => continue,
-        };
-        out.push_str(&s[last..i]);
-        out.push_str(rep);
-        last = i + 1;
-    }
-    out.push_str(&s[last..]);
+    crate::feeds::escape_into(out, s);
 }
 
 /// Escapes a URL for an `href`/`src` attribute value.
