@@ -8,6 +8,7 @@
 //!
 //! Screenshots go to target/test-artifacts/browser/.
 
+mod common;
 #[path = "browser/server.rs"]
 mod server;
 

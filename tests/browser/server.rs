@@ -64,28 +64,10 @@ fn content_type(path: &Path) -> &'static str {
     }
 }
 
-fn percent_decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' && i + 2 < bytes.len() {
-            if let Ok(b) = u8::from_str_radix(&s[i + 1..i + 3], 16) {
-                out.push(b);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
 /// The file for a request path, if it is under the prefix and inside `dir`.
 fn resolve(dir: &Path, prefix: &str, target: &str) -> Option<PathBuf> {
     let path = target.split(['?', '#']).next().unwrap_or("");
-    let rel = percent_decode(path.strip_prefix(prefix)?);
+    let rel = crate::common::percent_decode(path.strip_prefix(prefix)?);
     let mut file = dir.to_path_buf();
     for c in Path::new(&rel).components() {
         match c {
