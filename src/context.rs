@@ -125,6 +125,14 @@ pub struct MonthView {
     pub path: String,
 }
 
+/// A month of a year page with its reports.
+#[derive(Serialize)]
+pub struct MonthReports<'a> {
+    #[serde(flatten)]
+    pub month: &'a Value,
+    pub reports: Vec<Value>,
+}
+
 #[derive(Serialize)]
 pub struct YearView {
     pub year: i32,
@@ -569,6 +577,18 @@ pub fn page_context(
             let view = &shared.site["years"][*y];
             ctx.insert("year", view);
             ctx.insert("reports", &all(shared, &year.reports));
+            // The reports grouped by month, newest first: a template that filtered
+            // the year's reports once per month did months × reports tests.
+            let months: Vec<MonthReports> = year
+                .months
+                .iter()
+                .enumerate()
+                .map(|(m, month)| MonthReports {
+                    month: &view["months"][m],
+                    reports: all(shared, &month.reports),
+                })
+                .collect();
+            ctx.insert("months", &months);
             ("year.html", "year", year.year.to_string())
         }
         PageKind::Month(y, m) => {

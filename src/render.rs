@@ -65,6 +65,8 @@ pub fn load_templates(site: &Site) -> Result<Tera, Diagnostics> {
         return Err(diags);
     }
     tera.register_filter("rel", rel_filter);
+    tera.register_filter("count", count_filter);
+    tera.register_filter("fill", fill_filter);
     tera.set_escape_fn(escape_html);
     Ok(tera)
 }
@@ -83,6 +85,58 @@ fn rel_filter(value: &Value, args: &HashMap<String, Value>) -> tera::Result<Valu
     }
     let root = args.get("root").and_then(Value::as_str).unwrap_or("");
     Ok(Value::String(format!("{root}{s}")))
+}
+
+/// A number or string as text: `12`, not `12.0`.
+fn plain(value: &Value) -> String {
+    match value {
+        Value::String(s) => s.clone(),
+        Value::Null => String::new(),
+        other => other.to_string(),
+    }
+}
+
+/// `{{ t.page_of | fill(current=3, total=5) }}`: each `{name}` of the value replaced by
+/// the argument of that name, in one pass (a replacement is never scanned again).
+/// Unknown placeholders stay as written.
+fn fill_filter(value: &Value, args: &HashMap<String, Value>) -> tera::Result<Value> {
+    let text = value.as_str().unwrap_or_default();
+    Ok(Value::String(fill(text, |name| args.get(name).map(plain))))
+}
+
+fn fill(text: &str, arg: impl Fn(&str) -> Option<String>) -> String {
+    let mut out = String::with_capacity(text.len() + 16);
+    let mut rest = text;
+    while let Some(open) = rest.find('{') {
+        out.push_str(&rest[..open]);
+        let after = &rest[open + 1..];
+        match after.find('}').and_then(|close| Some((close, arg(&after[..close])?))) {
+            Some((close, value)) => {
+                out.push_str(&value);
+                rest = &after[close + 1..];
+            }
+            None => {
+                out.push('{');
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// `{{ n | count(one=t.reports_count_one, many=t.reports_count) }}`: "1 bài", "12 bài".
+/// The strings carry the number as `{n}`.
+fn count_filter(value: &Value, args: &HashMap<String, Value>) -> tera::Result<Value> {
+    let n = plain(value);
+    let key = if value.as_u64() == Some(1) { "one" } else { "many" };
+    let text = match args.get(key).or_else(|| args.get("many")) {
+        Some(Value::String(s)) => s.as_str(),
+        _ => "{n}",
+    };
+    Ok(Value::String(fill(text, |name| {
+        (name == "n").then(|| n.clone())
+    })))
 }
 
 fn error_template(e: &tera::Error) -> Option<String> {
@@ -143,6 +197,7 @@ pub fn render_site(site: &Site, tera: &Tera) -> Result<Vec<Rendered>, Diagnostic
             site.pages
                 .par_iter()
                 .map(|page| render_page(site, tera, &shared, page))
+                .inspect(|_| site.progress.tick())
                 .collect()
         },
         || {
@@ -214,9 +269,11 @@ fn templates_reading_site_tree(site: &Site, tera: &Tera) -> std::collections::Ha
                         related.push(file);
                     }
                 }
-                // Includes are not recorded by Tera: any template could be one.
-                if t.text.contains("include") {
-                    return site.theme.templates.keys().cloned().collect();
+                // Tera does not record includes: read their names from the text.
+                for file in included_templates(&t.text) {
+                    if !related.contains(&file) {
+                        related.push(file);
+                    }
                 }
             }
             i += 1;
@@ -224,6 +281,29 @@ fn templates_reading_site_tree(site: &Site, tera: &Tera) -> std::collections::Ha
         if related.iter().any(|n| reads(n)) {
             out.insert(name.to_string());
         }
+    }
+    out
+}
+
+/// The names a template includes: every quoted name in its `{% include %}` tags.
+fn included_templates(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut rest = text;
+    while let Some(open) = rest.find("{%") {
+        let after = &rest[open + 2..];
+        let end = after.find("%}").unwrap_or(after.len());
+        let tag = after[..end].trim_start_matches('-').trim_start();
+        if let Some(names) = tag.strip_prefix("include") {
+            let mut parts = names.split(['"', '\'']);
+            parts.next();
+            // Quoted names are every second part: `"a"` or `["a", "b"]`.
+            for (i, part) in parts.enumerate() {
+                if i % 2 == 0 {
+                    out.push(part.to_string());
+                }
+            }
+        }
+        rest = &after[end..];
     }
     out
 }
