@@ -15,6 +15,7 @@ pub mod lang;
 pub mod load;
 pub mod markdown;
 pub mod output;
+pub mod progress;
 pub mod render;
 pub mod report;
 pub mod scaffold;
@@ -79,10 +80,16 @@ fn render_all_here(
     options: &BuildOptions,
 ) -> Result<(site::Site, Vec<render::Rendered>), Diagnostics> {
     let mut timer = Timings::start(options.timings);
+    let progress = &options.progress;
+    progress.stage("load", "reports", None);
     let source = load::load(root)?;
+    progress.add(source.reports.len());
     timer.stage("load and parse");
+    progress.stage("model", "reports", None);
     let site = site::Site::build(source, options)?;
+    progress.add(site.entries.len());
     timer.stage("model and Markdown");
+    progress.stage("render", "pages", Some(site.pages.len()));
     let tera = render::load_templates(&site)?;
     let pages = render::render_site(&site, &tera)?;
     let clashes = site.check_output_paths(&pages);
@@ -117,10 +124,25 @@ impl Timings {
 
 /// `bantin build`: the whole site into `out`, or nothing changed on any error.
 pub fn build(root: &Path, out: &Path, options: &BuildOptions) -> Result<BuildSummary, Diagnostics> {
+    let built = build_here(root, out, options);
+    match &built {
+        Ok(_) => options.progress.finish(),
+        Err(_) => options.progress.abandon(),
+    }
+    built
+}
+
+fn build_here(
+    root: &Path,
+    out: &Path,
+    options: &BuildOptions,
+) -> Result<BuildSummary, Diagnostics> {
     output::check_out_dir(root, out).map_err(|d| Diagnostics(vec![d]))?;
     let (site, pages) = render_all(root, options)?;
     let mut timer = Timings::start(options.timings);
-    let written = output::write_site(out, &pages, &site.files);
+    let progress = &options.progress;
+    progress.stage("write", "files", Some(pages.len() + site.files.len()));
+    let written = output::write_site(out, &pages, &site.files, progress);
     timer.stage("write");
     let written = written.map_err(|e| {
         Diagnostics(vec![Diagnostic::error(out, format!("cannot write the output: {e}"))
@@ -136,15 +158,23 @@ pub fn build(root: &Path, out: &Path, options: &BuildOptions) -> Result<BuildSum
 }
 
 /// `bantin check`: every problem `build` would meet, with dead links as errors.
-pub fn check(root: &Path, drafts: bool) -> Diagnostics {
+/// `progress` shows the stages of a long check (load, model, render).
+pub fn check(root: &Path, drafts: bool, progress: progress::Progress) -> Diagnostics {
     let options = BuildOptions {
         drafts,
-        base_url: None,
         strict_links: true,
-        timings: false,
+        progress,
+        ..BuildOptions::default()
     };
-    match render_all(root, &options) {
-        Ok((site, _)) => site.diagnostics,
-        Err(diags) => diags,
+    let checked = render_all(root, &options);
+    match checked {
+        Ok((site, _)) => {
+            options.progress.finish();
+            site.diagnostics
+        }
+        Err(diags) => {
+            options.progress.abandon();
+            diags
+        }
     }
 }

@@ -5,6 +5,7 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use bantin::diag::Diagnostics;
+use bantin::progress::Progress;
 use bantin::BuildOptions;
 use clap::{Parser, Subcommand};
 
@@ -35,7 +36,7 @@ enum Command {
         /// The address the site is published at (for feeds and the sitemap).
         #[arg(long)]
         base_url: Option<String>,
-        /// Print how long each stage takes.
+        /// Print how long each stage takes (instead of the progress bar).
         #[arg(long)]
         timings: bool,
     },
@@ -125,6 +126,12 @@ fn main() -> ExitCode {
                 base_url,
                 strict_links: false,
                 timings,
+                // --timings prints each stage already; a bar would be drawn over it.
+                progress: if timings {
+                    Progress::off()
+                } else {
+                    Progress::for_stderr()
+                },
             };
             match bantin::build(&root, &out, &options) {
                 Ok(summary) => {
@@ -144,7 +151,7 @@ fn main() -> ExitCode {
             }
         }
         Command::Check { root, drafts } => {
-            let diags = bantin::check(&root, drafts);
+            let diags = bantin::check(&root, drafts, Progress::for_stderr());
             print(&diags);
             let errors = diags.errors().count();
             let warnings = diags.warnings().count();

@@ -12,6 +12,7 @@ use std::path::{Component, Path, PathBuf};
 use rayon::prelude::*;
 
 use crate::diag::Diagnostic;
+use crate::progress::Progress;
 use crate::render::Rendered;
 use crate::site::CopiedFile;
 use crate::theme::Bytes;
@@ -109,8 +110,14 @@ pub struct WriteStats {
 /// as in the previous output is a hard link to the old file, so it keeps its
 /// modification time (a deploy by rsync or an object-store sync uploads only what
 /// changed) and costs no write. The two folders are then exchanged in one step where
-/// the system allows it, so that `out` is at every moment one whole site.
-pub fn write_site(out: &Path, pages: &[Rendered], files: &[CopiedFile]) -> io::Result<WriteStats> {
+/// the system allows it, so that `out` is at every moment one whole site. `progress`
+/// is ticked once per file.
+pub fn write_site(
+    out: &Path,
+    pages: &[Rendered],
+    files: &[CopiedFile],
+    progress: &Progress,
+) -> io::Result<WriteStats> {
     let out = absolute(out);
     let parent = out
         .parent()
@@ -126,7 +133,7 @@ pub fn write_site(out: &Path, pages: &[Rendered], files: &[CopiedFile]) -> io::R
     let fresh = parent.join(format!(".{name}.bantin-new-{}", std::process::id()));
     fs::create_dir_all(&fresh)?;
     let old = out.is_dir().then_some(out.as_path());
-    let result = fill(&fresh, old, pages, files)
+    let result = fill(&fresh, old, pages, files, progress)
         .and_then(|stats| swap_in(&fresh, &out, &parent, &name).map(|()| stats));
     if result.is_err() {
         let _ = fs::remove_dir_all(&fresh);
@@ -192,6 +199,7 @@ fn fill(
     old: Option<&Path>,
     pages: &[Rendered],
     files: &[CopiedFile],
+    progress: &Progress,
 ) -> io::Result<WriteStats> {
     // Folders first, once each, then the files in parallel.
     let mut folders: Vec<PathBuf> = pages
@@ -224,11 +232,15 @@ fn fill(
                 Bytes::Embedded(bytes) => place(&dir.join(rel), previous(rel), bytes),
                 Bytes::Disk(src) => place(&dir.join(rel), previous(rel), &fs::read(src)?),
             }
-        });
-    let written = pages.par_iter().map(|p| {
-        let rel = confined(&p.path).ok_or_else(|| bad(&p.path))?;
-        place(&dir.join(rel), previous(rel), &p.bytes)
-    });
+        })
+        .inspect(|_| progress.tick());
+    let written = pages
+        .par_iter()
+        .map(|p| {
+            let rel = confined(&p.path).ok_or_else(|| bad(&p.path))?;
+            place(&dir.join(rel), previous(rel), &p.bytes)
+        })
+        .inspect(|_| progress.tick());
     let changed: Vec<bool> = copied.chain(written).collect::<io::Result<_>>()?;
     let written = changed.iter().filter(|c| **c).count();
     Ok(WriteStats {

@@ -174,6 +174,7 @@ pub fn run(options: &ServeOptions) -> Result<(), String> {
             base_url: None,
             strict_links: false,
             timings: false,
+            ..BuildOptions::default()
         },
         site: RwLock::new(None),
         live: Mutex::new(Live {

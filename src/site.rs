@@ -25,6 +25,8 @@ pub struct BuildOptions {
     pub strict_links: bool,
     /// Print the time each stage takes.
     pub timings: bool,
+    /// Shows how far a long build is (off by default).
+    pub progress: crate::progress::Progress,
 }
 
 /// A report placed in the site.
@@ -157,6 +159,8 @@ pub struct Site {
     pub aliases: Vec<(String, usize)>,
     pub files: Vec<CopiedFile>,
     pub diagnostics: Diagnostics,
+    /// The build's progress, ticked once per rendered page.
+    pub progress: crate::progress::Progress,
 }
 
 /// Links name files unless pretty_links is on.
@@ -308,6 +312,7 @@ impl Site {
             aliases: Vec::new(),
             files,
             diagnostics: Diagnostics::default(),
+            progress: options.progress.clone(),
         };
         site.pages = site.plan_pages();
         site.aliases = site.plan_aliases(&mut diags);
