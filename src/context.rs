@@ -3,8 +3,7 @@
 use std::collections::BTreeMap;
 
 use serde::Serialize;
-use serde_json::Value;
-use tera::Context;
+use tera::{Context, Value};
 
 use crate::lang::{self, Language};
 use crate::site::{link, page_count, paged_dir, Entry, Page, PageKind, Site, TaxonomyKind};
@@ -89,7 +88,7 @@ pub struct ReportView<'a> {
     pub attendees: Option<u64>,
     pub documents: Vec<TermRef>,
     pub tags: Vec<TermRef>,
-    pub extra: &'a Value,
+    pub extra: &'a serde_json::Value,
     pub previous: Option<Neighbour>,
     pub next: Option<Neighbour>,
 }
@@ -129,7 +128,7 @@ pub struct MonthView {
 #[derive(Serialize)]
 pub struct MonthReports<'a> {
     #[serde(flatten)]
-    pub month: &'a Value,
+    pub month: &'a MonthView,
     pub reports: Vec<Value>,
 }
 
@@ -158,7 +157,27 @@ pub struct SiteView {
     pub search: Option<String>,
     pub nav: Nav,
     pub units: Vec<UnitNode>,
+    /// The same forest as one flat list in tree order, for templates that draw it
+    /// without recursion (Tera limits recursive components to 20 levels; unit trees
+    /// may go deeper).
+    pub unit_rows: Vec<UnitRow>,
     pub years: Vec<YearView>,
+}
+
+/// A unit in [`SiteView::unit_rows`]: where its list item opens and closes.
+#[derive(Serialize)]
+pub struct UnitRow {
+    pub id: String,
+    pub name: String,
+    pub short: Option<String>,
+    pub path: String,
+    pub count: usize,
+    pub own_count: usize,
+    pub depth: usize,
+    /// Units below it follow at once, one level deeper.
+    pub has_children: bool,
+    /// How many levels end after this unit (its own item excluded when it has children).
+    pub closes: usize,
 }
 
 #[derive(Serialize)]
@@ -175,17 +194,14 @@ pub struct TaxonomyView {
     pub path: String,
 }
 
-/// What every page shares, serialized once per build.
+/// What every page shares, made once per build. Tera values are reference-counted:
+/// a card put on twenty list pages is one value, not twenty copies.
 pub struct Shared {
-    pub config: Value,
-    pub site: Value,
-    /// `site` without the unit tree and years, for templates that never read them:
-    /// copying the whole tree into the context of every page costs more than rendering.
-    pub site_lean: Value,
-    /// Names of the templates whose pages need the whole `site`.
-    pub needs_full_site: std::collections::HashSet<String>,
-    pub t: Value,
+    /// `config`, `t`, `lang` and `site`: Tera's global context, seen by every template.
+    pub globals: Vec<(&'static str, Value)>,
     pub strings: BTreeMap<String, String>,
+    /// `site.years`, for the year and month pages.
+    pub years: Vec<YearView>,
     /// The list view of every report, by entry index.
     pub cards: Vec<Value>,
 }
@@ -210,22 +226,20 @@ impl Shared {
             use rayon::prelude::*;
             (0..site.entries.len())
                 .into_par_iter()
-                .map(|i| serde_json::to_value(card(site, i)).unwrap_or(Value::Null))
+                .map(|i| Value::from_serializable(&card(site, i)))
                 .collect()
         };
-        let full = serde_json::to_value(site_view(site)).unwrap_or(Value::Null);
-        let mut site_lean = full.clone();
-        if let Value::Object(map) = &mut site_lean {
-            map.remove("units");
-            map.remove("years");
-        }
+        let view = site_view(site);
+        let globals = vec![
+            ("config", Value::from_serializable(&site.config)),
+            ("t", Value::from_serializable(&strings)),
+            ("lang", Value::from(lang_key)),
+            ("site", Value::from_serializable(&view)),
+        ];
         Shared {
-            config: serde_json::to_value(&site.config).unwrap_or(Value::Null),
-            site: full,
-            site_lean,
-            needs_full_site: std::collections::HashSet::new(),
-            t: serde_json::to_value(&strings).unwrap_or(Value::Null),
+            globals,
             strings,
+            years: view.years,
             cards,
         }
     }
@@ -350,6 +364,7 @@ fn site_view(site: &Site) -> SiteView {
             .iter()
             .map(|&r| unit_node(site, &site.units, r, 0, true))
             .collect(),
+        unit_rows: unit_rows(site),
         years: site
             .years
             .iter()
@@ -371,6 +386,36 @@ fn site_view(site: &Site) -> SiteView {
             })
             .collect(),
     }
+}
+
+/// The unit forest in tree order, each unit with its depth, without recursion.
+fn unit_rows(site: &Site) -> Vec<UnitRow> {
+    let tree = &site.units;
+    let mut order: Vec<(usize, usize)> = Vec::with_capacity(tree.units.len());
+    let mut stack: Vec<(usize, usize)> = tree.roots.iter().rev().map(|&r| (r, 0)).collect();
+    while let Some((u, depth)) = stack.pop() {
+        order.push((u, depth));
+        stack.extend(tree.units[u].children.iter().rev().map(|&c| (c, depth + 1)));
+    }
+    (0..order.len())
+        .map(|i| {
+            let (u, depth) = order[i];
+            let unit = &tree.units[u];
+            let next_depth = order.get(i + 1).map_or(0, |&(_, d)| d);
+            let has_children = next_depth > depth;
+            UnitRow {
+                id: unit.id.clone(),
+                name: unit.name.clone(),
+                short: unit.short.clone(),
+                path: link(&format!("don-vi/{}/", unit.id), site.config.pretty_links),
+                count: site.unit_reports[u].len(),
+                own_count: site.unit_own_counts[u],
+                depth,
+                has_children,
+                closes: if has_children { 0 } else { depth - next_depth },
+            }
+        })
+        .collect()
 }
 
 /// Pages linked on each side of the current one.
@@ -407,15 +452,17 @@ fn paginator(site: &Site, base: &str, total: usize, current: usize) -> Paginator
 }
 
 /// The cards of one page of a list.
-fn slice(shared: &Shared, list: &[usize], page: usize, per: usize) -> Vec<Value> {
-    list.iter()
-        .skip((page - 1) * per)
-        .take(per)
-        .map(|&i| shared.cards[i].clone())
-        .collect()
+fn slice(shared: &Shared, list: &[usize], page: usize, per: usize) -> Value {
+    let start = ((page - 1) * per).min(list.len());
+    let end = (start + per).min(list.len());
+    all(shared, &list[start..end])
 }
 
-fn all(shared: &Shared, list: &[usize]) -> Vec<Value> {
+fn all(shared: &Shared, list: &[usize]) -> Value {
+    Value::from(cards(shared, list))
+}
+
+fn cards(shared: &Shared, list: &[usize]) -> Vec<Value> {
     list.iter().map(|&i| shared.cards[i].clone()).collect()
 }
 
@@ -494,41 +541,6 @@ pub fn template_of(kind: &PageKind) -> &'static str {
     }
 }
 
-/// Whether Tera code in `text` reads `site` other than through its light fields.
-pub fn reads_site_tree(text: &str) -> bool {
-    const LIGHT: &[&str] = &[".nav", ".feed", ".search", ".report_count"];
-    let mut rest = text;
-    while let Some(open) = rest.find(['{']) {
-        let after = &rest[open + 1..];
-        let close = match after.as_bytes().first() {
-            Some(b'{') => "}}",
-            Some(b'%') => "%}",
-            _ => {
-                rest = after;
-                continue;
-            }
-        };
-        let end = after.find(close).unwrap_or(after.len());
-        let code = &after[1..end.max(1)];
-        let bytes = code.as_bytes();
-        let mut from = 0;
-        while let Some(i) = code[from..].find("site").map(|i| i + from) {
-            let before_ok = i == 0
-                || !(bytes[i - 1].is_ascii_alphanumeric()
-                    || bytes[i - 1] == b'_'
-                    || bytes[i - 1] == b'.');
-            let tail = &code[i + 4..];
-            let after_ok = !tail.starts_with(|c: char| c.is_ascii_alphanumeric() || c == '_');
-            if before_ok && after_ok && !LIGHT.iter().any(|l| tail.starts_with(l)) {
-                return true;
-            }
-            from = i + 4;
-        }
-        rest = &after[end.min(after.len())..];
-    }
-    false
-}
-
 /// The template and context of one page.
 pub fn page_context(
     site: &Site,
@@ -537,17 +549,6 @@ pub fn page_context(
     root: &str,
 ) -> (&'static str, Context) {
     let mut ctx = Context::new();
-    ctx.insert("config", &shared.config);
-    ctx.insert(
-        "site",
-        if shared.needs_full_site.contains(template_of(&page.kind)) {
-            &shared.site
-        } else {
-            &shared.site_lean
-        },
-    );
-    ctx.insert("t", &shared.t);
-    ctx.insert("lang", &site.config.language);
     ctx.insert("root", root);
     let per = site.config.paginate;
     let pretty = site.config.pretty_links;
@@ -559,7 +560,7 @@ pub fn page_context(
     let (template, kind, title): (&'static str, &'static str, String) = match &page.kind {
         PageKind::Home { page: n } => {
             let on_page: Vec<usize> = ((n - 1) * per..(n * per).min(site.entries.len())).collect();
-            ctx.insert("reports", &slice(shared, &on_page, 1, per));
+            ctx.insert_value("reports", slice(shared, &on_page, 1, per));
             ctx.insert("paginator", &paginator(site, "", site.entries.len(), *n));
             ("index.html", "home", site.config.title.clone())
         }
@@ -574,28 +575,30 @@ pub fn page_context(
         PageKind::Archive => ("archive.html", "archive", shared.tr("archive", "Lưu trữ")),
         PageKind::Year(y) => {
             let year = &site.years[*y];
-            let view = &shared.site["years"][*y];
+            let view = &shared.years[*y];
             ctx.insert("year", view);
-            ctx.insert("reports", &all(shared, &year.reports));
+            ctx.insert_value("reports", all(shared, &year.reports));
             // The reports grouped by month, newest first: a template that filtered
             // the year's reports once per month did months × reports tests.
-            let months: Vec<MonthReports> = year
+            let months: Vec<Value> = year
                 .months
                 .iter()
-                .enumerate()
-                .map(|(m, month)| MonthReports {
-                    month: &view["months"][m],
-                    reports: all(shared, &month.reports),
+                .zip(&view.months)
+                .map(|(month, view)| {
+                    Value::from_serializable(&MonthReports {
+                        month: view,
+                        reports: cards(shared, &month.reports),
+                    })
                 })
                 .collect();
-            ctx.insert("months", &months);
+            ctx.insert_value("months", Value::from(months));
             ("year.html", "year", year.year.to_string())
         }
         PageKind::Month(y, m) => {
             let year = &site.years[*y];
             let month = &year.months[*m];
-            ctx.insert("month", &shared.site["years"][*y]["months"][*m]);
-            ctx.insert("reports", &all(shared, &month.reports));
+            ctx.insert("month", &shared.years[*y].months[*m]);
+            ctx.insert_value("reports", all(shared, &month.reports));
             (
                 "month.html",
                 "month",
@@ -624,7 +627,7 @@ pub fn page_context(
                 "feed",
                 &has_feed.then(|| format!("don-vi/{}/feed.xml", u.id)),
             );
-            ctx.insert("reports", &slice(shared, list, *n, per));
+            ctx.insert_value("reports", slice(shared, list, *n, per));
             ctx.insert(
                 "paginator",
                 &paginator(site, &format!("don-vi/{}/", u.id), list.len(), *n),
@@ -653,7 +656,7 @@ pub fn page_context(
             ctx.insert("taxonomy", &taxonomy_view(site, shared, *taxonomy));
             ctx.insert("term", &tr);
             let list = &tax.terms[*term].reports;
-            ctx.insert("reports", &slice(shared, list, *n, per));
+            ctx.insert_value("reports", slice(shared, list, *n, per));
             ctx.insert(
                 "paginator",
                 &paginator(

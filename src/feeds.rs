@@ -40,7 +40,8 @@ pub fn escape_into(out: &mut String, s: &str) {
         start = i + 1;
     }
     out.push_str(&s[start..]);
-    if out[from..].contains(['\u{FFFE}', '\u{FFFF}']) {
+    // U+FFFE and U+FFFF (EF BF BE, EF BF BF): rare, so looked for only when an EF is there.
+    if s.as_bytes().contains(&0xEF) && out[from..].contains(['\u{FFFE}', '\u{FFFF}']) {
         let cleaned: String = out[from..]
             .chars()
             .filter(|&c| c != '\u{FFFE}' && c != '\u{FFFF}')
@@ -48,6 +49,13 @@ pub fn escape_into(out: &mut String, s: &str) {
         out.truncate(from);
         out.push_str(&cleaned);
     }
+}
+
+/// Whether [`escape_into`] would change this byte (or, for 0xEF, might: it starts
+/// U+FFFE and U+FFFF). Lets a caller copy text that needs nothing as it is.
+pub fn needs_escape(b: u8) -> bool {
+    matches!(b, b'&' | b'<' | b'>' | b'"' | b'\'' | 0xEF)
+        || (b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r'))
 }
 
 /// The site feed and one per unit with reports in its subtree.

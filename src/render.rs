@@ -4,15 +4,17 @@
 //! the same on every page (`config`, `site`, `t`) is serialized once.
 
 use std::collections::HashMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
-use serde_json::Value;
-use tera::Tera;
+use tera::{Kwargs, State, Tera, Value};
 
 use crate::context::{self, Shared};
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::site::{link, Page, Site};
+
+/// A rendered page, or the page and why it failed.
+type PageResult = Result<Rendered, (String, Diagnostic)>;
 
 /// A file of the output and its bytes.
 pub struct Rendered {
@@ -20,9 +22,9 @@ pub struct Rendered {
     pub bytes: Vec<u8>,
 }
 
-/// Loads the templates once; every error in them is reported, each naming its template.
+/// Loads the templates once; every error in them is reported, each naming its template,
+/// line and column.
 pub fn load_templates(site: &Site) -> Result<Tera, Diagnostics> {
-    let mut tera = Tera::default();
     let mut diags = Diagnostics::default();
     let shown: HashMap<&str, &PathBuf> = site
         .theme
@@ -30,10 +32,15 @@ pub fn load_templates(site: &Site) -> Result<Tera, Diagnostics> {
         .values()
         .map(|t| (t.name.as_str(), &t.shown))
         .collect();
-    // Parse each template alone first, so that every broken one is named.
+    let mut tera = new_tera();
+    // Parse each template alone first, so that every broken one is named. References
+    // to other templates and components are checked when all are loaded together.
     for t in site.theme.templates.values() {
-        if let Err(e) = tera::Template::new(&t.name, None, &t.text) {
-            diags.push(template_error(&t.shown, &e));
+        let mut alone = Tera::new();
+        if let Err(e) = alone.add_raw_template(&t.name, &t.text) {
+            if matches!(e.kind(), tera::ErrorKind::SyntaxError(_)) {
+                diags.push(template_error_in(site, &t.name, &e));
+            }
         }
     }
     if !diags.is_empty() {
@@ -45,11 +52,10 @@ pub fn load_templates(site: &Site) -> Result<Tera, Diagnostics> {
         .values()
         .map(|t| (t.name.as_str(), t.text.as_str()));
     if let Err(e) = tera.add_raw_templates(all) {
-        let name = error_template(&e);
-        let file = name
-            .and_then(|n| shown.get(n.as_str()).map(|p| p.to_path_buf()))
-            .unwrap_or_else(|| "templates".into());
-        diags.push(template_error(&file, &e));
+        diags.push(match error_template(&e) {
+            Some(name) if shown.contains_key(name.as_str()) => template_error_in(site, &name, &e),
+            _ => template_error(Path::new("templates"), &e),
+        });
         return Err(diags);
     }
     for name in crate::theme::REQUIRED_TEMPLATES {
@@ -64,11 +70,19 @@ pub fn load_templates(site: &Site) -> Result<Tera, Diagnostics> {
     if !diags.is_empty() {
         return Err(diags);
     }
+    Ok(tera)
+}
+
+/// A Tera with bantin's filters and escaping, and no templates yet.
+fn new_tera() -> Tera {
+    let mut tera = Tera::new();
+    // Every template is HTML (feeds and the search index are written by bantin itself).
+    tera.autoescape_on([""]);
+    tera.set_escape_fn(escape_to);
     tera.register_filter("rel", rel_filter);
     tera.register_filter("count", count_filter);
     tera.register_filter("fill", fill_filter);
-    tera.set_escape_fn(escape_html);
-    Ok(tera)
+    tera
 }
 
 /// Tera's own escaping also turns `/` into `&#x2F;`, which is safe but makes every
@@ -77,31 +91,42 @@ pub fn escape_html(s: &str) -> String {
     crate::feeds::xml_escape(s)
 }
 
-/// `{{ src | rel(root=root) }}`: the root prefix for a path inside the site, nothing for a URL.
-fn rel_filter(value: &Value, args: &HashMap<String, Value>) -> tera::Result<Value> {
-    let s = value.as_str().unwrap_or_default();
-    if crate::site::is_external(s) || s.starts_with('#') {
-        return Ok(Value::String(s.to_string()));
+fn escape_to(s: &str, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+    if !s.bytes().any(crate::feeds::needs_escape) {
+        return out.write_all(s.as_bytes());
     }
-    let root = args.get("root").and_then(Value::as_str).unwrap_or("");
-    Ok(Value::String(format!("{root}{s}")))
+    out.write_all(crate::feeds::xml_escape(s).as_bytes())
+}
+
+/// `{{ src | rel(root=root) }}`: the root prefix for a path inside the site, nothing for a URL.
+fn rel_filter(value: &str, kwargs: Kwargs, _: &State) -> tera::TeraResult<String> {
+    if crate::site::is_external(value) || value.starts_with('#') {
+        return Ok(value.to_string());
+    }
+    let root = kwargs.get::<&str>("root")?.unwrap_or("");
+    Ok(format!("{root}{value}"))
 }
 
 /// A number or string as text: `12`, not `12.0`.
 fn plain(value: &Value) -> String {
-    match value {
-        Value::String(s) => s.clone(),
-        Value::Null => String::new(),
-        other => other.to_string(),
+    if value.is_none() || value.is_undefined() {
+        return String::new();
+    }
+    match value.as_str() {
+        Some(s) => s.to_string(),
+        None => value.to_string(),
     }
 }
 
 /// `{{ t.page_of | fill(current=3, total=5) }}`: each `{name}` of the value replaced by
 /// the argument of that name, in one pass (a replacement is never scanned again).
 /// Unknown placeholders stay as written.
-fn fill_filter(value: &Value, args: &HashMap<String, Value>) -> tera::Result<Value> {
-    let text = value.as_str().unwrap_or_default();
-    Ok(Value::String(fill(text, |name| args.get(name).map(plain))))
+fn fill_filter(value: &str, kwargs: Kwargs, _: &State) -> tera::TeraResult<String> {
+    let mut args = HashMap::new();
+    for (name, v) in kwargs.iter() {
+        args.insert(name.to_string(), plain(v));
+    }
+    Ok(fill(value, |name| args.get(name).cloned()))
 }
 
 fn fill(text: &str, arg: impl Fn(&str) -> Option<String>) -> String {
@@ -110,7 +135,10 @@ fn fill(text: &str, arg: impl Fn(&str) -> Option<String>) -> String {
     while let Some(open) = rest.find('{') {
         out.push_str(&rest[..open]);
         let after = &rest[open + 1..];
-        match after.find('}').and_then(|close| Some((close, arg(&after[..close])?))) {
+        match after
+            .find('}')
+            .and_then(|close| Some((close, arg(&after[..close])?)))
+        {
             Some((close, value)) => {
                 out.push_str(&value);
                 rest = &after[close + 1..];
@@ -127,51 +155,73 @@ fn fill(text: &str, arg: impl Fn(&str) -> Option<String>) -> String {
 
 /// `{{ n | count(one=t.reports_count_one, many=t.reports_count) }}`: "1 bài", "12 bài".
 /// The strings carry the number as `{n}`.
-fn count_filter(value: &Value, args: &HashMap<String, Value>) -> tera::Result<Value> {
-    let n = plain(value);
-    let key = if value.as_u64() == Some(1) { "one" } else { "many" };
-    let text = match args.get(key).or_else(|| args.get("many")) {
-        Some(Value::String(s)) => s.as_str(),
+fn count_filter(value: Value, kwargs: Kwargs, _: &State) -> tera::TeraResult<String> {
+    let n = plain(&value);
+    let one = value.as_u64() == Some(1);
+    let text = match (one, kwargs.get::<&str>("one")?, kwargs.get::<&str>("many")?) {
+        (true, Some(s), _) | (_, _, Some(s)) | (_, Some(s), None) => s,
         _ => "{n}",
     };
-    Ok(Value::String(fill(text, |name| {
-        (name == "n").then(|| n.clone())
-    })))
+    Ok(fill(text, |name| (name == "n").then(|| n.clone())))
 }
 
+/// The template an error belongs to, from its report or its message.
 fn error_template(e: &tera::Error) -> Option<String> {
+    if let Some(report) = report_of(e) {
+        return Some(report.filename().to_string());
+    }
     let text = e.to_string();
     let start = text.find('\'')? + 1;
     let end = start + text[start..].find('\'')?;
     Some(text[start..end].to_string())
 }
 
-/// A Tera error with its chain: the template's line and column are in the causes.
-fn template_error(file: &std::path::Path, e: &tera::Error) -> Diagnostic {
-    let mut text = e.to_string();
+fn report_of(e: &tera::Error) -> Option<&tera::ReportError> {
+    match e.kind() {
+        tera::ErrorKind::SyntaxError(r) | tera::ErrorKind::RenderingError(r) => Some(r),
+        _ => None,
+    }
+}
+
+/// A Tera error as a diagnostic on the template it names (or `fallback`), with the
+/// line and column, and the source line for the caret.
+fn template_error_in(site: &Site, fallback: &str, e: &tera::Error) -> Diagnostic {
+    let name = error_template(e).unwrap_or_else(|| fallback.to_string());
+    match site.theme.templates.get(&name) {
+        Some(t) => {
+            let d = template_error(&t.shown, e);
+            match (d.line, d.column) {
+                (Some(line), Some(column)) => match t.text.lines().nth(line.saturating_sub(1)) {
+                    Some(text) => d.at_source(line, column, text),
+                    None => d,
+                },
+                _ => d,
+            }
+        }
+        None => template_error(Path::new(&name), e),
+    }
+}
+
+/// A Tera error as a diagnostic: its message, and the template's line and column.
+fn template_error(file: &Path, e: &tera::Error) -> Diagnostic {
+    let (message, position) = match report_of(e) {
+        Some(r) => (
+            r.message().to_string(),
+            Some((r.span().start_line, r.span().start_col + 1)),
+        ),
+        None => (e.to_string(), None),
+    };
+    let mut text = message;
     let mut source = std::error::Error::source(e);
     while let Some(cause) = source {
-        text.push('\n');
+        text.push_str("\n    ");
         text.push_str(&cause.to_string());
         source = cause.source();
     }
-    let position = text.split("-->").nth(1).and_then(|rest| {
-        let mut numbers = rest.trim_start().split(|c: char| !c.is_ascii_digit());
-        let line = numbers.next()?.parse::<usize>().ok()?;
-        let column = numbers.next().and_then(|c| c.parse::<usize>().ok());
-        Some((line, column))
-    });
-    let lines: Vec<&str> = text
-        .lines()
-        .map(str::trim_end)
-        .filter(|l| !l.trim().is_empty())
-        .collect();
-    let message = format!("the template has an error:\n    {}", lines.join("\n    "));
-    let mut d = Diagnostic::error(file, message).hint("fix the template (Tera syntax: {{ value }}, {% if %}...{% endif %}, {% for %}...{% endfor %}); every variable it uses is listed in docs/templates.md");
-    match position {
-        Some((line, Some(column))) => d = d.at(line, column),
-        Some((line, None)) => d = d.at_line(line),
-        None => {}
+    let message = format!("the template has an error: {}", text.trim_end());
+    let mut d = Diagnostic::error(file, message).hint("fix the template (Tera 2 syntax: {{ value }}, {% if %}...{% endif %}, {% for %}...{% endfor %}); every variable it uses is listed in docs/templates.md");
+    if let Some((line, column)) = position {
+        d = d.at(line, column);
     }
     d
 }
@@ -189,10 +239,11 @@ pub fn root_of(file: &str) -> String {
 /// Renders every page of the site, in parallel, plus feeds, sitemap, search index and
 /// alias redirects. Sorted by path.
 pub fn render_site(site: &Site, tera: &Tera) -> Result<Vec<Rendered>, Diagnostics> {
-    let mut shared = Shared::new(site);
-    shared.needs_full_site = templates_reading_site_tree(site, tera);
+    let shared = Shared::new(site);
+    let tera = with_globals(tera, &shared);
+    let tera = &tera;
     // The search index is built beside the pages, on the same threads.
-    let (results, search_files): (Vec<Result<Rendered, Diagnostic>>, Vec<Rendered>) = rayon::join(
+    let (results, search_files): (Vec<PageResult>, Vec<Rendered>) = rayon::join(
         || {
             site.pages
                 .par_iter()
@@ -208,15 +259,34 @@ pub fn render_site(site: &Site, tera: &Tera) -> Result<Vec<Rendered>, Diagnostic
             }
         },
     );
-    let mut diags = Diagnostics::default();
     let mut out = Vec::with_capacity(results.len() + site.aliases.len() + 3);
+    // One mistake in a template fails every page that uses it: each is reported once,
+    // with the first page it failed on and how many others.
+    let mut failed: std::collections::BTreeMap<_, (String, usize, Diagnostic)> = Default::default();
     for r in results {
         match r {
             Ok(p) => out.push(p),
-            Err(d) => diags.push(d),
+            Err((page, d)) => {
+                let key = (d.file.clone(), d.line, d.column, d.message.clone());
+                let entry = failed.entry(key).or_insert_with(|| (page.clone(), 0, d));
+                if page < entry.0 {
+                    entry.0 = page;
+                }
+                entry.1 += 1;
+            }
         }
     }
-    if !diags.is_empty() {
+    if !failed.is_empty() {
+        let mut diags = Diagnostics::default();
+        for (_, (page, count, mut d)) in failed {
+            let others = match count {
+                1 => String::new(),
+                2 => " (and 1 other page)".to_string(),
+                n => format!(" (and {} other pages)", n - 1),
+            };
+            d.message = format!("rendering {page}{others}: {}", d.message);
+            diags.push(d);
+        }
         diags.sort();
         return Err(diags);
     }
@@ -242,94 +312,25 @@ pub fn render_site(site: &Site, tera: &Tera) -> Result<Vec<Rendered>, Diagnostic
     Ok(out)
 }
 
-/// The page templates that, with what they extend, import or include, read `site`'s tree.
-fn templates_reading_site_tree(site: &Site, tera: &Tera) -> std::collections::HashSet<String> {
-    let reads = |name: &str| {
-        site.theme
-            .templates
-            .get(name)
-            .is_none_or(|t| context::reads_site_tree(&t.text))
-    };
-    let mut out = std::collections::HashSet::new();
-    for name in crate::theme::REQUIRED_TEMPLATES {
-        let Ok(template) = tera.get_template(name) else {
-            continue;
-        };
-        let mut related: Vec<String> = vec![name.to_string()];
-        related.extend(template.parents.iter().cloned());
-        let mut i = 0;
-        while i < related.len() {
-            if let Some(t) = site.theme.templates.get(&related[i]) {
-                for (file, _) in tera
-                    .get_template(&related[i])
-                    .map(|t| t.imported_macro_files.clone())
-                    .unwrap_or_default()
-                {
-                    if !related.contains(&file) {
-                        related.push(file);
-                    }
-                }
-                // Tera does not record includes: read their names from the text.
-                for file in included_templates(&t.text) {
-                    if !related.contains(&file) {
-                        related.push(file);
-                    }
-                }
-            }
-            i += 1;
-        }
-        if related.iter().any(|n| reads(n)) {
-            out.insert(name.to_string());
-        }
+/// The Tera with what every page shares (`config`, `t`, `lang`, `site`) in its global
+/// context: values are reference-counted, so no page copies them.
+fn with_globals(tera: &Tera, shared: &Shared) -> Tera {
+    let mut tera = tera.clone();
+    for (key, value) in &shared.globals {
+        tera.global_context().insert_value(*key, value.clone());
     }
-    out
+    tera
 }
 
-/// The names a template includes: every quoted name in its `{% include %}` tags.
-fn included_templates(text: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut rest = text;
-    while let Some(open) = rest.find("{%") {
-        let after = &rest[open + 2..];
-        let end = after.find("%}").unwrap_or(after.len());
-        let tag = after[..end].trim_start_matches('-').trim_start();
-        if let Some(names) = tag.strip_prefix("include") {
-            let mut parts = names.split(['"', '\'']);
-            parts.next();
-            // Quoted names are every second part: `"a"` or `["a", "b"]`.
-            for (i, part) in parts.enumerate() {
-                if i % 2 == 0 {
-                    out.push(part.to_string());
-                }
-            }
-        }
-        rest = &after[end..];
-    }
-    out
-}
-
-fn render_page(
-    site: &Site,
-    tera: &Tera,
-    shared: &Shared,
-    page: &Page,
-) -> Result<Rendered, Diagnostic> {
+fn render_page(site: &Site, tera: &Tera, shared: &Shared, page: &Page) -> PageResult {
     let root = root_of(&page.file);
     let (template, ctx) = context::page_context(site, shared, page, &root);
-    let html = tera.render(template, &ctx).map_err(|e| {
-        let file = site
-            .theme
-            .templates
-            .get(template)
-            .map(|t| t.shown.clone())
-            .unwrap_or_else(|| template.into());
-        let mut d = template_error(&file, &e);
-        d.message = format!("rendering {}: {}", page.file, d.message);
-        d
-    })?;
+    let mut bytes = Vec::with_capacity(16 << 10);
+    tera.render_to(template, &ctx, &mut bytes)
+        .map_err(|e| (page.file.clone(), template_error_in(site, template, &e)))?;
     Ok(Rendered {
         path: page.file.clone(),
-        bytes: html.into_bytes(),
+        bytes,
     })
 }
 
