@@ -171,17 +171,45 @@ impl Scratch {
     }
 }
 
+/// How many posting digits `v` takes.
+#[inline]
+fn digits_of(mut v: u32) -> usize {
+    let mut n = 1;
+    while v >= 32 {
+        v >>= 5;
+        n += 1;
+    }
+    n
+}
+
 /// Appends a posting list, given in parts of (report, packed), reports ascending: the
 /// list's distinct [`written`] values, most used first (a count, then the values), then
-/// per report `gap << 5 | i` (gap: from the report after the previous one; i: the
-/// value's place in that list, 31 meaning "31 + the number that follows").
+/// one of two layouts, whichever is shorter:
+///
+/// - `0`, then per report `gap << 5 | i` (gap: from the report after the previous one;
+///   i: the value's place in that list, 31 meaning "31 + the number that follows");
+/// - `1 + (first << 2 | b)` (b: 1, 2 or 3 bits), the number of reports spanned from
+///   `first`, then one b-bit symbol per report spanned, packed 6 / b to a digit (low bits
+///   first, every digit a full 6 bits): 0 the report is not there, k the value k - 1,
+///   except that when the list has 2^b values or more the last symbol, 2^b - 1, says
+///   "the value 2^b - 2 + the next number of the escapes", which follow the symbols in
+///   report order.
+///
+/// A word found in most reports takes a bit or two per report.
 fn encode_postings<'a>(
     out: &mut String,
     parts: impl Iterator<Item = &'a [(u32, u16)]> + Clone,
     scratch: &mut Scratch,
 ) {
     let mut values: Vec<u32> = Vec::new();
+    let mut total = 0usize;
+    let mut first = u32::MAX;
+    let mut last = 0;
     for part in parts.clone() {
+        if let (Some(a), Some(z)) = (part.first(), part.last()) {
+            first = first.min(a.0);
+            last = last.max(z.0);
+        }
         for &(_, packed) in part {
             let w = written(packed) as usize;
             if scratch.count[w] == 0 {
@@ -189,6 +217,7 @@ fn encode_postings<'a>(
             }
             scratch.count[w] += 1;
         }
+        total += part.len();
     }
     values.sort_unstable_by(|&a, &b| {
         scratch.count[b as usize]
@@ -196,13 +225,34 @@ fn encode_postings<'a>(
             .then(a.cmp(&b))
     });
     put_number(out, values.len() as u32);
+    // (bits, size) of the shortest dense layout.
+    let mut dense: Option<(u32, usize)> = None;
+    if total > 0 {
+        let span = (last - first + 1) as usize;
+        let k = values.len();
+        for b in 1..=3u32 {
+            let symbols = 1usize << b;
+            let direct = if k < symbols { k } else { symbols - 2 };
+            let mut size = digits_of(1 + ((first << 2) | b))
+                + digits_of(span as u32)
+                + (span * b as usize).div_ceil(6);
+            for (i, &v) in values.iter().enumerate().skip(direct) {
+                size += scratch.count[v as usize] as usize * digits_of((i - direct) as u32);
+            }
+            if dense.is_none_or(|(_, s)| size < s) {
+                dense = Some((b, size));
+            }
+        }
+    }
     for (i, &v) in values.iter().enumerate() {
         put_number(out, v);
         scratch.index[v as usize] = i as u32;
         scratch.count[v as usize] = 0;
     }
+    let start = out.len();
+    out.push(DIGITS[0] as char);
     let mut next = 0;
-    for part in parts {
+    for part in parts.clone() {
         for &(doc, packed) in part {
             let i = scratch.index[written(packed) as usize];
             put_number(out, ((doc - next) << 5) | i.min(31));
@@ -212,37 +262,119 @@ fn encode_postings<'a>(
             next = doc + 1;
         }
     }
+    let Some((b, size)) = dense else { return };
+    if size >= out.len() - start {
+        return;
+    }
+    out.truncate(start);
+    let span = last - first + 1;
+    put_number(out, 1 + ((first << 2) | b));
+    put_number(out, span);
+    let k = values.len();
+    let escape = (1u32 << b) - 1;
+    let direct = if k < (1 << b) { k as u32 } else { escape - 1 };
+    let per_digit = 6 / b;
+    let mut escapes: Vec<u32> = Vec::new();
+    let (mut digit, mut filled) = (0u32, 0u32);
+    let mut at = first;
+    let flush = |digit: &mut u32, filled: &mut u32, out: &mut String| {
+        out.push(DIGITS[*digit as usize] as char);
+        (*digit, *filled) = (0, 0);
+    };
+    for part in parts {
+        for &(doc, packed) in part {
+            while at < doc {
+                filled += 1;
+                if filled == per_digit {
+                    flush(&mut digit, &mut filled, out);
+                }
+                at += 1;
+            }
+            let i = scratch.index[written(packed) as usize];
+            let symbol = if i < direct {
+                i + 1
+            } else {
+                escapes.push(i - direct);
+                escape
+            };
+            digit |= symbol << (b * filled);
+            filled += 1;
+            if filled == per_digit {
+                flush(&mut digit, &mut filled, out);
+            }
+            at = doc + 1;
+        }
+    }
+    if filled > 0 {
+        flush(&mut digit, &mut filled, out);
+    }
+    for e in escapes {
+        put_number(out, e);
+    }
+    debug_assert_eq!(out.len() - start, size);
 }
 
 /// The reverse of `encode_postings`: (report, `written` value) (for tests and tools).
 pub fn decode_postings(s: &str) -> Vec<(u32, u32)> {
-    let mut numbers = s.bytes().scan((0u32, 0u32), |(v, shift), b| {
-        let d = DIGITS.iter().position(|&x| x == b).unwrap_or(0) as u32;
-        *v |= (d & 31) << *shift;
-        *shift += 5;
-        if d < 32 {
-            let n = *v;
-            (*v, *shift) = (0, 0);
-            Some(Some(n))
-        } else {
-            Some(None)
+    let digit = |b: u8| DIGITS.iter().position(|&x| x == b).unwrap_or(0) as u32;
+    let bytes = s.as_bytes();
+    let mut at = 0;
+    let number = |at: &mut usize| -> u32 {
+        let (mut v, mut shift) = (0u32, 0);
+        while let Some(&b) = bytes.get(*at) {
+            *at += 1;
+            let d = digit(b);
+            v |= (d & 31) << shift;
+            shift += 5;
+            if d < 32 {
+                break;
+            }
         }
-    });
-    let mut next_number = move || numbers.by_ref().flatten().next();
+        v
+    };
     let mut values = Vec::new();
-    for _ in 0..next_number().unwrap_or(0) {
-        values.push(next_number().unwrap_or(0));
+    for _ in 0..number(&mut at) {
+        values.push(number(&mut at));
     }
     let mut out = Vec::new();
-    let mut next = 0;
-    while let Some(x) = next_number() {
-        let mut i = x & 31;
-        if i == 31 {
-            i += next_number().unwrap_or(0);
+    let layout = number(&mut at);
+    if layout == 0 {
+        let mut next = 0;
+        while at < bytes.len() {
+            let x = number(&mut at);
+            let mut i = x & 31;
+            if i == 31 {
+                i += number(&mut at);
+            }
+            let doc = next + (x >> 5);
+            out.push((doc, values[i as usize]));
+            next = doc + 1;
         }
-        let doc = next + (x >> 5);
-        out.push((doc, values[i as usize]));
-        next = doc + 1;
+        return out;
+    }
+    let (first, b) = ((layout - 1) >> 2, (layout - 1) & 3);
+    let span = number(&mut at);
+    let per_digit = 6 / b;
+    let escape = (1u32 << b) - 1;
+    let direct = if values.len() < (1 << b) {
+        values.len() as u32
+    } else {
+        escape - 1
+    };
+    let symbols = at;
+    let mut escapes = at + (span * b).div_ceil(6) as usize;
+    for k in 0..span {
+        let d = digit(bytes[symbols + (k / per_digit) as usize]);
+        let symbol = (d >> (b * (k % per_digit))) & escape;
+        if symbol == 0 {
+            continue;
+        }
+        let i = if symbol == escape && values.len() as u32 > direct {
+            direct + number(&mut escapes)
+        } else {
+            symbol - 1
+        };
+        out.push((first + k, values[i as usize]));
     }
     out
 }
@@ -404,33 +536,28 @@ impl TableKey for u64 {
     }
 }
 
-/// An open-addressing table from non-zero keys to ids: the interning tables of the
+/// An open-addressing table from non-zero keys to values: the interning tables of the
 /// indexer, looked up once per syllable. Never iterated, so no order leaks out.
-struct IdTable<K> {
-    /// (key, id); a zero key is an empty slot.
-    slots: Vec<(K, u32)>,
+struct IdTable<K, V> {
+    /// (key, value); a zero key is an empty slot.
+    slots: Vec<(K, V)>,
     len: usize,
     shift: u32,
 }
 
-impl<K: TableKey> IdTable<K> {
-    fn new() -> IdTable<K> {
+impl<K: TableKey, V: Copy + Default> IdTable<K, V> {
+    fn new() -> IdTable<K, V> {
         IdTable {
-            slots: vec![(K::default(), 0); 1 << 12],
+            slots: vec![(K::default(), V::default()); 1 << 12],
             len: 0,
             shift: 64 - 12,
         }
     }
 
-    #[inline]
-    fn slot(&self, key: K) -> usize {
-        (key.hash() >> self.shift) as usize
-    }
-
-    #[inline]
-    fn get(&self, key: K) -> Option<u32> {
+    #[inline(always)]
+    fn get(&self, key: K) -> Option<V> {
         let mask = self.slots.len() - 1;
-        let mut i = self.slot(key);
+        let mut i = (key.hash() >> self.shift) as usize;
         loop {
             let (k, v) = self.slots[i];
             if k == key {
@@ -444,10 +571,10 @@ impl<K: TableKey> IdTable<K> {
     }
 
     /// Inserts a key that is not there.
-    fn insert(&mut self, key: K, value: u32) {
+    fn insert(&mut self, key: K, value: V) {
         if (self.len + 1) * 2 > self.slots.len() {
             let size = self.slots.len() * 2;
-            let old = std::mem::replace(&mut self.slots, vec![(K::default(), 0); size]);
+            let old = std::mem::replace(&mut self.slots, vec![(K::default(), V::default()); size]);
             self.shift -= 1;
             self.len = 0;
             for (k, v) in old {
@@ -457,26 +584,13 @@ impl<K: TableKey> IdTable<K> {
             }
         }
         let mask = self.slots.len() - 1;
-        let mut i = self.slot(key);
+        let mut i = (key.hash() >> self.shift) as usize;
         while self.slots[i].0 != K::default() {
             i = (i + 1) & mask;
         }
         self.slots[i] = (key, value);
         self.len += 1;
     }
-}
-
-/// A syllable of at most 15 bytes as a table key (its bytes and its length); None if longer.
-#[inline]
-fn short_key(token: &str) -> Option<u128> {
-    let b = token.as_bytes();
-    if b.len() > 15 {
-        return None;
-    }
-    let mut bytes = [0u8; 16];
-    bytes[..b.len()].copy_from_slice(b);
-    bytes[15] = b.len() as u8;
-    Some(u128::from_le_bytes(bytes))
 }
 
 /// What is indexed of one report: (field bit, text) in order.
@@ -493,8 +607,15 @@ struct Chunk {
     spellings: Vec<(u32, String)>,
     /// Per pair: (first, second) folded syllable.
     pairs: Vec<(u32, u32)>,
+    /// What each report had, until grouped by key (`postings`).
+    word_tally: Tally,
+    pair_tally: Tally,
     words: Grouped,
     pair_postings: Grouped,
+    /// The place of each local spelling and pair id in the chunk's key order: the
+    /// postings are grouped in that order, so that they are read in one sweep.
+    word_rank: Vec<u32>,
+    pair_rank: Vec<u32>,
 }
 
 /// Postings of many ids in one array: those of id `i` are `postings[starts[i]..starts[i + 1]]`.
@@ -514,7 +635,7 @@ impl Grouped {
 /// what each report had is appended to one flat list, grouped by id at the end.
 #[derive(Default)]
 struct Tally {
-    /// Per id: fields << 16 | count (count up to 65535).
+    /// Per id: fields << 16 | count (count up to 65535). One slot per id made.
     seen: Vec<u32>,
     touched: Vec<u32>,
     /// (id, report, packed), reports ascending.
@@ -522,13 +643,9 @@ struct Tally {
 }
 
 impl Tally {
-    #[inline]
+    #[inline(always)]
     fn add(&mut self, id: u32, field: u16) {
-        let i = id as usize;
-        if i >= self.seen.len() {
-            self.seen.resize(i + 1024, 0);
-        }
-        let seen = &mut self.seen[i];
+        let seen = &mut self.seen[id as usize];
         if *seen == 0 {
             self.touched.push(id);
         }
@@ -545,11 +662,12 @@ impl Tally {
         self.touched.clear();
     }
 
-    /// Postings by id (a counting sort, so reports stay ascending).
-    fn group(self, ids: usize) -> Grouped {
+    /// Postings by `rank` of their id (a counting sort, so reports stay ascending).
+    fn group(self, rank: &[u32]) -> Grouped {
+        let ids = rank.len();
         let mut starts = vec![0usize; ids + 1];
         for &(id, _, _) in &self.flat {
-            starts[id as usize + 1] += 1;
+            starts[rank[id as usize] as usize + 1] += 1;
         }
         for i in 0..ids {
             starts[i + 1] += starts[i];
@@ -557,7 +675,7 @@ impl Tally {
         let mut next = starts.clone();
         let mut postings = vec![(0u32, 0u16); self.flat.len()];
         for (id, doc, packed) in self.flat {
-            let slot = &mut next[id as usize];
+            let slot = &mut next[rank[id as usize] as usize];
             postings[*slot] = (doc, packed);
             *slot += 1;
         }
@@ -565,88 +683,142 @@ impl Tally {
     }
 }
 
-/// Calls `f` with each syllable of `text` (None for a run too long to index). The same
-/// as [`tokens`], faster.
-fn each_token(text: &str, mut f: impl FnMut(Option<&str>)) {
+/// ASCII letters and digits.
+const ALNUM: [bool; 128] = {
+    let mut t = [false; 128];
+    let mut i = 0;
+    while i < 128 {
+        t[i] = (i as u8).is_ascii_alphanumeric();
+        i += 1;
+    }
+    t
+};
+
+/// Whether the character at `i` (its first byte `b` is not ASCII) belongs to a
+/// syllable, and its length in bytes: [`is_token_char`], fast for Vietnamese.
+#[inline(always)]
+fn non_ascii_at(text: &str, i: usize) -> (bool, usize) {
+    let bytes = text.as_bytes();
+    let n = bytes.len();
+    let b = bytes[i];
+    if (0xC3..=0xC9).contains(&b) && i + 1 < n {
+        // U+00C0..U+027F: letters, but × and ÷.
+        (
+            b != 0xC3 || (bytes[i + 1] != 0x97 && bytes[i + 1] != 0xB7),
+            2,
+        )
+    } else if b == 0xE1 && i + 2 < n && (0xB8..=0xBB).contains(&bytes[i + 1]) {
+        // U+1E00..U+1EFF: Latin letters, Vietnamese ones among them.
+        (true, 3)
+    } else if b < 0xE0 && i + 1 < n {
+        let c = (u32::from(b & 0x1F) << 6) | u32::from(bytes[i + 1] & 0x3F);
+        (is_token_char(char::from_u32(c).unwrap_or(' ')), 2)
+    } else if b < 0xF0 && i + 2 < n {
+        let c = (u32::from(b & 0x0F) << 12)
+            | (u32::from(bytes[i + 1] & 0x3F) << 6)
+            | u32::from(bytes[i + 2] & 0x3F);
+        (is_token_char(char::from_u32(c).unwrap_or(' ')), 3)
+    } else {
+        let c = text[i..].chars().next().unwrap_or(' ');
+        (is_token_char(c), c.len_utf8())
+    }
+}
+
+/// Calls `f` with each syllable of `text` (None for a run too long to index) and, for
+/// one of at most 15 bytes, its [`IdTable`] key (its bytes and its length). The same as
+/// [`tokens`], faster.
+#[inline(always)]
+fn each_token(text: &str, mut f: impl FnMut(Option<&str>, Option<u128>)) {
     let bytes = text.as_bytes();
     let n = bytes.len();
     let mut i = 0;
-    // (is a token char, byte length) of the char at i.
-    let at = |i: usize| -> (bool, usize) {
-        let b = bytes[i];
-        if b < 0x80 {
-            (b.is_ascii_alphanumeric(), 1)
-        } else if (0xC3..=0xC9).contains(&b) && i + 1 < n {
-            // U+00C0..U+027F: letters, but × and ÷.
-            (
-                b != 0xC3 || (bytes[i + 1] != 0x97 && bytes[i + 1] != 0xB7),
-                2,
-            )
-        } else if b == 0xE1 && i + 2 < n && (0xB8..=0xBB).contains(&bytes[i + 1]) {
-            // U+1E00..U+1EFF: Latin letters, Vietnamese ones among them.
-            (true, 3)
-        } else if b < 0xE0 && i + 1 < n {
-            let c = (u32::from(b & 0x1F) << 6) | u32::from(bytes[i + 1] & 0x3F);
-            (is_token_char(char::from_u32(c).unwrap_or(' ')), 2)
-        } else if b < 0xF0 && i + 2 < n {
-            let c = (u32::from(b & 0x0F) << 12)
-                | (u32::from(bytes[i + 1] & 0x3F) << 6)
-                | u32::from(bytes[i + 2] & 0x3F);
-            (is_token_char(char::from_u32(c).unwrap_or(' ')), 3)
-        } else {
-            let c = text[i..].chars().next().unwrap_or(' ');
-            (is_token_char(c), c.len_utf8())
-        }
-    };
-    while i < n {
-        let (word, len) = at(i);
-        if !word {
-            i += len;
-            continue;
+    'text: while i < n {
+        // Up to the next syllable.
+        loop {
+            if i >= n {
+                break 'text;
+            }
+            let b = bytes[i];
+            if b < 0x80 {
+                if ALNUM[b as usize] {
+                    break;
+                }
+                i += 1;
+            } else {
+                let (word, len) = non_ascii_at(text, i);
+                if word {
+                    break;
+                }
+                i += len;
+            }
         }
         let start = i;
-        let mut chars = 0;
         while i < n {
-            let (word, len) = at(i);
-            if !word {
-                break;
+            let b = bytes[i];
+            if b < 0x80 {
+                if !ALNUM[b as usize] {
+                    break;
+                }
+                i += 1;
+            } else {
+                let (word, len) = non_ascii_at(text, i);
+                if !word {
+                    break;
+                }
+                i += len;
             }
-            i += len;
-            chars += 1;
         }
-        f((chars <= MAX_TOKEN_CHARS).then(|| &text[start..i]));
+        let len = i - start;
+        let token = &text[start..i];
+        if len <= 15 {
+            let key = if start + 16 <= n {
+                let raw =
+                    u128::from_le_bytes(bytes[start..start + 16].try_into().unwrap_or([0; 16]));
+                (raw & ((1u128 << (8 * len)) - 1)) | ((len as u128) << 120)
+            } else {
+                let mut b = [0u8; 16];
+                b[..len].copy_from_slice(&bytes[start..i]);
+                b[15] = len as u8;
+                u128::from_le_bytes(b)
+            };
+            f(Some(token), Some(key));
+        } else if len <= MAX_TOKEN_CHARS || token.chars().count() <= MAX_TOKEN_CHARS {
+            f(Some(token), None);
+        } else {
+            f(None, None);
+        }
     }
 }
 
 fn index_chunk(docs: &[DocText], first: u32) -> Chunk {
     let mut chunk = Chunk::default();
-    // Written form -> (spelling, folded); spelling -> id; folded -> id; pair -> id.
-    // Written form -> spelling and folded ids (short forms in `forms`, longer ones in
-    // `long_forms`); spelling -> id; folded -> id; pair -> id.
-    let mut forms: IdTable<u128> = IdTable::new();
-    let mut long_forms: HashMap<String, u32> = HashMap::new();
-    let mut form_ids: Vec<(u32, u32)> = Vec::new();
+    // Written form -> spelling id << 32 | folded id (short forms in `forms`, longer ones
+    // in `long_forms`); spelling -> id; folded -> id; pair -> id.
+    let mut forms: IdTable<u128, u64> = IdTable::new();
+    let mut long_forms: HashMap<String, u64> = HashMap::new();
     let mut by_spelling: HashMap<String, u32> = HashMap::new();
     let mut by_folded: HashMap<String, u32> = HashMap::new();
-    let mut by_pair: IdTable<u64> = IdTable::new();
+    let mut by_pair: IdTable<u64, u32> = IdTable::new();
+    // Per folded id: (the folded id after it, plus one) << 32 | pair id, of its last pair.
+    let mut successor: Vec<u64> = Vec::new();
     let mut words = Tally::default();
     let mut pairs = Tally::default();
     for (k, doc) in docs.iter().enumerate() {
         let id = first + k as u32;
         for &(field, text) in &doc.fields {
-            let mut prev: Option<u32> = None;
-            each_token(text, |token| {
+            // The folded id of the syllable before, plus one; 0: none.
+            let mut prev: u32 = 0;
+            each_token(text, |token, key| {
                 let Some(token) = token else {
-                    prev = None;
+                    prev = 0;
                     return;
                 };
-                let key = short_key(token);
                 let known = match key {
                     Some(key) => forms.get(key),
                     None => long_forms.get(token).copied(),
                 };
-                let (s, f) = match known {
-                    Some(form) => form_ids[form as usize],
+                let form = match known {
+                    Some(form) => form,
                     None => {
                         let spelling = variant(token);
                         let folded = lang::fold(token);
@@ -655,6 +827,7 @@ fn index_chunk(docs: &[DocText], first: u32) -> Chunk {
                             None => {
                                 let f = chunk.folded.len() as u32;
                                 chunk.folded.push(folded.clone());
+                                successor.push(0);
                                 by_folded.insert(folded, f);
                                 f
                             }
@@ -664,44 +837,53 @@ fn index_chunk(docs: &[DocText], first: u32) -> Chunk {
                             None => {
                                 let s = chunk.spellings.len() as u32;
                                 chunk.spellings.push((f, spelling.clone()));
+                                words.seen.push(0);
                                 by_spelling.insert(spelling, s);
                                 s
                             }
                         };
-                        let form = form_ids.len() as u32;
-                        form_ids.push((s, f));
+                        let form = (u64::from(s) << 32) | u64::from(f);
                         match key {
                             Some(key) => forms.insert(key, form),
                             None => {
                                 long_forms.insert(token.to_string(), form);
                             }
                         }
-                        (s, f)
+                        form
                     }
                 };
+                let (s, f) = ((form >> 32) as u32, form as u32);
                 words.add(s, field);
-                if let Some(p) = prev {
-                    // Never zero: the first id counts from 1.
-                    let key = (u64::from(p + 1) << 32) | u64::from(f);
-                    let pair = match by_pair.get(key) {
-                        Some(pair) => pair,
-                        None => {
-                            let pair = chunk.pairs.len() as u32;
-                            chunk.pairs.push((p, f));
-                            by_pair.insert(key, pair);
-                            pair
-                        }
+                if prev != 0 {
+                    // The last pair seen starting with the syllable before: often this one.
+                    let cached = &mut successor[prev as usize - 1];
+                    let pair = if (*cached >> 32) as u32 == f + 1 {
+                        *cached as u32
+                    } else {
+                        let key = (u64::from(prev) << 32) | u64::from(f);
+                        let pair = match by_pair.get(key) {
+                            Some(pair) => pair,
+                            None => {
+                                let pair = chunk.pairs.len() as u32;
+                                chunk.pairs.push((prev - 1, f));
+                                pairs.seen.push(0);
+                                by_pair.insert(key, pair);
+                                pair
+                            }
+                        };
+                        *cached = (u64::from(f + 1) << 32) | u64::from(pair);
+                        pair
                     };
                     pairs.add(pair, field);
                 }
-                prev = Some(f);
+                prev = f + 1;
             });
         }
         words.end(id);
         pairs.end(id);
     }
-    chunk.words = words.group(chunk.spellings.len());
-    chunk.pair_postings = pairs.group(chunk.pairs.len());
+    chunk.word_tally = words;
+    chunk.pair_tally = pairs;
     chunk
 }
 
@@ -734,12 +916,13 @@ impl Postings {
     ) -> impl Iterator<Item = &'a [(u32, u16)]> + Clone + 'a {
         parts.iter().map(move |&(c, i)| {
             let chunk = &self.chunks[c as usize];
-            let grouped = if pairs {
-                &chunk.pair_postings
+            if pairs {
+                chunk
+                    .pair_postings
+                    .get(chunk.pair_rank[i as usize] as usize)
             } else {
-                &chunk.words
-            };
-            grouped.get(i as usize)
+                chunk.words.get(chunk.word_rank[i as usize] as usize)
+            }
         })
     }
 
@@ -812,7 +995,7 @@ impl Postings {
 /// Indexes the reports, in parallel runs of `chunk_len`; the result does not depend on it.
 pub fn postings(docs: &[DocText], chunk_len: usize) -> Postings {
     let chunk_len = chunk_len.max(1);
-    let chunks: Vec<Chunk> = docs
+    let mut chunks: Vec<Chunk> = docs
         .par_chunks(chunk_len)
         .enumerate()
         .map(|(i, run)| index_chunk(run, (i * chunk_len) as u32))
@@ -873,6 +1056,33 @@ pub fn postings(docs: &[DocText], chunk_len: usize) -> Postings {
         }
     }
     drop(spellings);
+    drop(pairs);
+    // Each chunk's keys in global key order, and their postings grouped in that order.
+    for c in chunks.iter_mut() {
+        c.word_rank = vec![0; c.spellings.len()];
+        c.pair_rank = vec![0; c.pairs.len()];
+    }
+    let (mut next_word, mut next_pair) = (vec![0u32; chunks.len()], vec![0u32; chunks.len()]);
+    for item in &items {
+        match item {
+            Item::Word(_, spellings) => {
+                for &(c, i) in spellings.iter().flatten() {
+                    chunks[c as usize].word_rank[i as usize] = next_word[c as usize];
+                    next_word[c as usize] += 1;
+                }
+            }
+            Item::Pair(_, _, parts) => {
+                for &(c, i) in parts {
+                    chunks[c as usize].pair_rank[i as usize] = next_pair[c as usize];
+                    next_pair[c as usize] += 1;
+                }
+            }
+        }
+    }
+    chunks.par_iter_mut().for_each(|c| {
+        c.words = std::mem::take(&mut c.word_tally).group(&c.word_rank);
+        c.pair_postings = std::mem::take(&mut c.pair_tally).group(&c.pair_rank);
+    });
     Postings {
         chunks,
         folded,
@@ -959,8 +1169,30 @@ struct ResultDoc<'a> {
     a: &'a [String],
     v: &'a [String],
     g: &'a [String],
-    /// The body as plain text.
+    /// The start of the body as plain text, at most [`SNIPPET_CHARS`] characters.
     b: &'a str,
+    /// 1 when `b` is cut short.
+    #[serde(skip_serializing_if = "std::ops::Not::not", serialize_with = "as_one")]
+    x: bool,
+}
+
+fn as_one<S: serde::Serializer>(_: &bool, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_u8(1)
+}
+
+/// How much of a report's body its result file keeps, in characters, for snippets and
+/// the check of quoted phrases. The rest is in the postings only: a result whose words
+/// are further down shows a snippet of its summary (or the start of its body), and a
+/// phrase further down is taken on the word of its pairs.
+pub const SNIPPET_CHARS: usize = 1200;
+
+/// The first [`SNIPPET_CHARS`] characters of `text`, cut at a space, and whether it is cut.
+fn snippet_text(text: &str) -> (&str, bool) {
+    let Some((cut, _)) = text.char_indices().nth(SNIPPET_CHARS) else {
+        return (text, false);
+    };
+    let head = &text[..cut];
+    (head.rfind(' ').map_or(head, |space| &head[..space]), true)
 }
 
 /// The fields of report `i` and the plain text of its body.
@@ -1039,7 +1271,7 @@ pub fn index_files(site: &Site) -> Vec<Rendered> {
         })
         .collect();
     let manifest = Manifest {
-        version: 2,
+        version: 3,
         reports: n,
         shards: shards.iter().map(|(k, _)| k.as_str()).collect(),
         units,
@@ -1082,6 +1314,7 @@ pub fn index_files(site: &Site) -> Vec<Rendered> {
         .enumerate()
         .map(|(i, e)| {
             let r = &e.report;
+            let (b, x) = snippet_text(&bodies[i]);
             let doc = ResultDoc {
                 t: &r.title,
                 p: link(&e.dir, pretty),
@@ -1092,12 +1325,13 @@ pub fn index_files(site: &Site) -> Vec<Rendered> {
                 a: &r.authors,
                 v: &r.documents,
                 g: &r.tags,
-                b: &bodies[i],
+                b,
+                x,
             };
             Rendered {
                 path: format!("tim-kiem/bai/{i}.js"),
                 bytes: {
-                    let mut bytes = Vec::with_capacity(bodies[i].len() + 1024);
+                    let mut bytes = Vec::with_capacity(b.len() + 1024);
                     bytes.extend_from_slice(format!("window.bantinSearch.doc({i},").as_bytes());
                     if serde_json::to_writer(&mut bytes, &doc).is_err() {
                         bytes.extend_from_slice(b"{}");
@@ -1171,7 +1405,33 @@ mod tests {
         // A word in the body of every report, once or twice: the two values, then one
         // digit per report.
         let dense: Vec<(u32, u16)> = (0..100).map(|i| (i, pack(FIELD_BODY, 1 + i % 2))).collect();
-        assert_eq!(enc(&dense).len(), 3 + 100);
+        // (3 digits of values, 3 of layout and span, 2 bits per report).
+        assert_eq!(enc(&dense).len(), 3 + 3 + 34);
+        assert_eq!(
+            decode_postings(&enc(&dense)),
+            dense
+                .iter()
+                .map(|&(d, p)| (d, written(p)))
+                .collect::<Vec<_>>()
+        );
+        // Dense with one value (a bit per report), and with escapes for rarer values.
+        for values in [1u32, 2, 3, 4, 7, 9, 40] {
+            let list: Vec<(u32, u16)> = (5..2000u32)
+                .filter(|i| i % 7 != 3)
+                .map(|i| {
+                    let v = if i % 11 == 0 { i % values } else { 0 };
+                    (i, pack(FIELD_BODY << (v % 9), 1 + v / 9))
+                })
+                .collect();
+            let s = enc(&list);
+            let expected: Vec<(u32, u32)> = list.iter().map(|&(d, p)| (d, written(p))).collect();
+            assert_eq!(decode_postings(&s), expected, "{values} values");
+            assert!(
+                s.len() < list.len() * 2 / 3,
+                "{values} values: {} digits",
+                s.len()
+            );
+        }
         assert_eq!(written(pack(FIELD_TITLE, 5)), (FIELD_TITLE as u32) << 2 | 2);
     }
 
@@ -1268,6 +1528,61 @@ mod tests {
                     "{key}"
                 );
             }
+        }
+    }
+}
+
+/// Times the index of a built site, not run by default:
+/// `BANTIN_INDEX_ROOT=DIR cargo test --release --lib search::timing -- --ignored --nocapture`.
+#[cfg(test)]
+mod timing {
+    #[test]
+    #[ignore]
+    fn time_index_files() {
+        let root = std::path::PathBuf::from(
+            std::env::var("BANTIN_INDEX_ROOT").expect("BANTIN_INDEX_ROOT"),
+        );
+        let options = crate::BuildOptions::default();
+        let site = crate::on_render_threads(|| {
+            let source = crate::load::load(&root).expect("load");
+            crate::site::Site::build(source, &options).expect("site")
+        });
+        let counts: Vec<usize> = match std::env::var("BANTIN_INDEX_THREADS") {
+            Ok(t) => vec![t.parse().expect("a number")],
+            Err(_) => vec![1, 2],
+        };
+        for threads in counts {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap();
+            let mut times = Vec::new();
+            let mut bytes = 0;
+            let mut files = 0;
+            // CPU time of the process (user + system), in ms: less noisy than wall time
+            // on a shared machine.
+            let cpu = || {
+                let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+                let after = stat.rsplit_once(')').map_or("", |(_, r)| r);
+                let f: Vec<f64> = after
+                    .split_whitespace()
+                    .map(|x| x.parse().unwrap_or(0.0))
+                    .collect();
+                (f[11] + f[12]) * 10.0
+            };
+            let mut cpus = Vec::new();
+            for _ in 0..5 {
+                let t = std::time::Instant::now();
+                let c = cpu();
+                let out = pool.install(|| super::index_files(&site));
+                cpus.push(cpu() - c);
+                times.push(t.elapsed().as_secs_f64() * 1000.0);
+                bytes = out.iter().map(|r| r.bytes.len()).sum::<usize>();
+                files = out.len();
+            }
+            times.sort_by(|a, b| a.partial_cmp(b).unwrap());
+            cpus.sort_by(|a, b| a.partial_cmp(b).unwrap());
+            println!("{threads} threads: min {:.0} ms, median {:.0} ms, CPU min {:.0} ms median {:.0} ms; {files} files, {bytes} bytes", times[0], times[2], cpus[0], cpus[2]);
         }
     }
 }

@@ -160,42 +160,82 @@
   /* Reads a posting list (src/search.rs, encode_postings) into docs and values (typed
    * arrays as long as the number of reports); returns how many postings it has. Each
    * value is fields << 2 | how often (0: once ... 3: eight times or more). */
+  var dict = new Int32Array(64);
   function readList(s, docs, values) {
     var i = 0;
     var len = s.length;
     var d;
     var v;
     var mul;
-    var dict = [];
     // The distinct values, most used first.
     var count = 0;
     mul = 1;
     do { d = DIGIT[s.charCodeAt(i++)]; count += (d & 31) * mul; mul *= 32; } while (d >= 32);
-    for (; count > 0; count--) {
+    if (count > dict.length) { dict = new Int32Array(count); }
+    for (var c = 0; c < count; c++) {
       v = 0;
       mul = 1;
       do { d = DIGIT[s.charCodeAt(i++)]; v += (d & 31) * mul; mul *= 32; } while (d >= 32);
-      dict.push(v);
+      dict[c] = v;
     }
+    var layout = 0;
+    mul = 1;
+    do { d = DIGIT[s.charCodeAt(i++)]; layout += (d & 31) * mul; mul *= 32; } while (d >= 32);
     var n = 0;
     var next = 0;
-    while (i < len) {
-      d = DIGIT[s.charCodeAt(i++)];
-      var idx = d & 31;
-      var gap = 0;
-      mul = 1;
-      while (d >= 32) { d = DIGIT[s.charCodeAt(i++)]; gap += (d & 31) * mul; mul *= 32; }
-      if (idx === 31) {
-        v = 0;
+    if (layout === 0) {
+      // Per report: gap << 5 | the value's place (31: 31 + the next number).
+      while (i < len) {
+        d = DIGIT[s.charCodeAt(i++)];
+        var idx = d & 31;
+        var gap = 0;
         mul = 1;
-        do { d = DIGIT[s.charCodeAt(i++)]; v += (d & 31) * mul; mul *= 32; } while (d >= 32);
-        idx += v;
+        while (d >= 32) { d = DIGIT[s.charCodeAt(i++)]; gap += (d & 31) * mul; mul *= 32; }
+        if (idx === 31) {
+          v = 0;
+          mul = 1;
+          do { d = DIGIT[s.charCodeAt(i++)]; v += (d & 31) * mul; mul *= 32; } while (d >= 32);
+          idx += v;
+        }
+        next += gap;
+        docs[n] = next;
+        values[n] = dict[idx];
+        n++;
+        next++;
       }
-      next += gap;
-      docs[n] = next;
-      values[n] = dict[idx];
-      n++;
-      next++;
+      return n;
+    }
+    // One symbol of b bits per report from `first` on, 6 / b to a digit.
+    layout -= 1;
+    var b = layout & 3;
+    var first = (layout - b) / 4;
+    var span = 0;
+    mul = 1;
+    do { d = DIGIT[s.charCodeAt(i++)]; span += (d & 31) * mul; mul *= 32; } while (d >= 32);
+    var mask = (1 << b) - 1;
+    var direct = count <= mask ? count : mask - 1;
+    var escapes = i + Math.ceil(span * b / 6);
+    var perDigit = 6 / b;
+    var doc = first;
+    var end = first + span;
+    for (; doc < end; i++) {
+      var bits = DIGIT[s.charCodeAt(i)];
+      for (var k = 0; k < perDigit && doc < end; k++, doc++, bits >>= b) {
+        var sym = bits & mask;
+        if (sym === 0) { continue; }
+        var at;
+        if (sym > direct) {
+          v = 0;
+          mul = 1;
+          do { d = DIGIT[s.charCodeAt(escapes++)]; v += (d & 31) * mul; mul *= 32; } while (d >= 32);
+          at = direct + v;
+        } else {
+          at = sym - 1;
+        }
+        docs[n] = doc;
+        values[n] = dict[at];
+        n++;
+      }
     }
     return n;
   }
@@ -207,8 +247,6 @@
       if (fi & WEIGHTS[wi][0]) { WEIGHT_OF[fi] = WEIGHTS[wi][1]; break; }
     }
   }
-
-  function weight(fields) { return WEIGHT_OF[fields & 511]; }
 
   // ---- the query ---------------------------------------------------------
 
@@ -300,6 +338,146 @@
     return u;
   }
 
+  /* The ranking's loops, each a small function of its own, so that the engine compiles
+   * them after a few calls (a loop inside one large function runs interpreted for
+   * longer). R holds the per-report arrays of one ranking. */
+  function newRanking(n) {
+    return {
+      matched: new Uint8Array(n),
+      same: new Uint8Array(n),
+      score: new Int32Array(n),     // four times the score
+      required: new Uint8Array(n),
+      fields: new Uint16Array(n),
+      often: new Uint8Array(n),
+      exact: new Uint8Array(n),
+      touched: new Int32Array(n),
+      nTouched: 0,
+      docsOf: new Int32Array(n),
+      docs: new Int32Array(n),
+      values: new Uint16Array(n)
+    };
+  }
+
+  /* One spelling's postings into the term's fields, how often and same marks. */
+  function mergeSpelling(count, docs, values, fields, often, exact, docsOf, nDocs, isExact) {
+    for (var j = 0; j < count; j++) {
+      var doc = docs[j];
+      var v = values[j];
+      if (!fields[doc]) { docsOf[nDocs++] = doc; }
+      fields[doc] |= v >> 2;
+      if ((v & 3) > often[doc]) { often[doc] = v & 3; }
+      exact[doc] |= isExact;
+    }
+    return nDocs;
+  }
+
+  /* A term's reports into the ranking; returns how many reports it touched in all. */
+  function addTerm(R, nDocs) {
+    var docsOf = R.docsOf;
+    var fields = R.fields;
+    var often = R.often;
+    var exact = R.exact;
+    var matched = R.matched;
+    var same = R.same;
+    var score = R.score;
+    var touched = R.touched;
+    var nTouched = R.nTouched;
+    for (var i = 0; i < nDocs; i++) {
+      var doc = docsOf[i];
+      if (!matched[doc]) { touched[nTouched++] = doc; }
+      matched[doc]++;
+      same[doc] += exact[doc];
+      score[doc] += 4 * WEIGHT_OF[fields[doc] & 511] + often[doc];
+      fields[doc] = 0;
+      often[doc] = 0;
+      exact[doc] = 0;
+    }
+    R.nTouched = nTouched;
+  }
+
+  /* A term of one spelling straight into the ranking (the common case: one pass). */
+  function addSingle(R, count, docs, values, isExact) {
+    var matched = R.matched;
+    var same = R.same;
+    var score = R.score;
+    var touched = R.touched;
+    var nTouched = R.nTouched;
+    for (var j = 0; j < count; j++) {
+      var doc = docs[j];
+      var v = values[j];
+      if (!matched[doc]) { touched[nTouched++] = doc; }
+      matched[doc]++;
+      same[doc] += isExact;
+      score[doc] += 4 * WEIGHT_OF[(v >> 2) & 511] + (v & 3);
+    }
+    R.nTouched = nTouched;
+  }
+
+  function addPair(count, docs, values, score, required, isRequired) {
+    for (var j = 0; j < count; j++) {
+      var doc = docs[j];
+      var v = values[j];
+      score[doc] += 8 * WEIGHT_OF[(v >> 2) & 511] + (v & 3);
+      required[doc] += isRequired;
+    }
+  }
+
+  /* The kept reports, best first: one number per report, sorted natively: all words
+   * first, then the same marks, then the score, then the newest (reports are numbered
+   * newest first). */
+  function ordered(R, n, needed, keep) {
+    var docBits = 1;
+    while ((1 << docBits) < n) { docBits++; }
+    var docScale = Math.pow(2, docBits);
+    var scoreCap = Math.pow(2, 43 - docBits) - 1;
+    var touched = R.touched;
+    var matched = R.matched;
+    var same = R.same;
+    var score = R.score;
+    var required = R.required;
+    var keys = new Float64Array(R.nTouched);
+    var nKeys = 0;
+    var i;
+    for (i = 0; i < R.nTouched; i++) {
+      var doc = touched[i];
+      if (required[doc] === needed && (keep === null || keep(doc))) {
+        var head = Math.min(matched[doc], 31) * 32 + Math.min(same[doc], 31);
+        keys[nKeys++] = ((head * (scoreCap + 1)) + Math.min(score[doc], scoreCap)) * docScale + (n - 1 - doc);
+      }
+    }
+    var sorted = keys.subarray(0, nKeys).sort();
+    var out = [];
+    for (i = nKeys - 1; i >= 0; i--) {
+      out.push((n - 1 - (sorted[i] % docScale)) | 0);
+    }
+    return out;
+  }
+
+  /* Runs the ranking's loops on made-up lists once, while the first query's shards are
+   * loading: the engine compiles them then, not during the first answer. */
+  var warmed = false;
+  function warmUp() {
+    if (warmed) { return; }
+    warmed = true;
+    var n = 4096;
+    var R = newRanking(n);
+    // Two values each: a dense list of two reports in three (2 bits a report, 4096
+    // reports from 0), and a sparse one of every other report (gap 1, value 0).
+    var dense = '201' + '3WW4' + new Array(Math.ceil(n / 3) + 1).join('h');
+    var sparse = '201' + '0' + new Array(n / 2).join('W1');
+    for (var k = 0; k < 3; k++) {
+      var nDocs = 0;
+      [dense, sparse].forEach(function (list, i) {
+        var count = readList(list, R.docs, R.values);
+        nDocs = mergeSpelling(count, R.docs, R.values, R.fields, R.often, R.exact, R.docsOf, nDocs, i);
+        addPair(count, R.docs, R.values, R.score, R.required, i);
+        addSingle(R, count, R.docs, R.values, i);
+      });
+      addTerm(R, nDocs);
+      ordered(R, n, 0, k ? null : function () { return true; });
+    }
+  }
+
   /* Report numbers, best first. */
   function rank(query, unit, year) {
     var n = manifest.reports;
@@ -325,62 +503,35 @@
       for (var d = lo; d < hi; d++) { if (keep(d)) { all.push(d); } }
       return all;
     }
-    var matched = new Uint8Array(n);
-    var same = new Uint8Array(n);
-    var score = new Float64Array(n);
-    var required = new Uint8Array(n);
-    var touched = [];
-    var docsBuf = new Int32Array(n);
-    var valuesBuf = new Uint16Array(n);
-    query.terms.forEach(function (t) {
-      var entry = lookup(t.fold);
-      if (!entry || typeof entry !== 'object') { return; }
-      var fields = new Uint16Array(n);
-      var often = new Uint8Array(n);
-      var exact = new Uint8Array(n);
-      var docsOf = [];
-      Object.keys(entry).forEach(function (spelling) {
-        var isExact = t.variant !== null && spelling === t.variant;
-        var count = readList(entry[spelling], docsBuf, valuesBuf);
-        for (var j = 0; j < count; j++) {
-          var doc = docsBuf[j];
-          var v = valuesBuf[j];
-          if (!fields[doc]) { docsOf.push(doc); }
-          fields[doc] |= v >> 2;
-          if ((v & 3) > often[doc]) { often[doc] = v & 3; }
-          if (isExact) { exact[doc] = 1; }
+    var R = newRanking(n);
+    for (var t = 0; t < query.terms.length; t++) {
+      var term = query.terms[t];
+      var entry = lookup(term.fold);
+      if (!entry || typeof entry !== 'object') { continue; }
+      var spellings = Object.keys(entry);
+      var nDocs = 0;
+      for (var si = 0; si < spellings.length; si++) {
+        var spelling = spellings[si];
+        var isExact = term.variant !== null && spelling === term.variant ? 1 : 0;
+        var count = readList(entry[spelling], R.docs, R.values);
+        if (spellings.length === 1) {
+          addSingle(R, count, R.docs, R.values, isExact);
+        } else {
+          nDocs = mergeSpelling(count, R.docs, R.values, R.fields, R.often, R.exact, R.docsOf, nDocs, isExact);
         }
-      });
-      for (var i = 0; i < docsOf.length; i++) {
-        var doc = docsOf[i];
-        if (!matched[doc]) { touched.push(doc); }
-        matched[doc]++;
-        same[doc] += exact[doc];
-        score[doc] += weight(fields[doc]) + often[doc] / 4;
       }
-    });
-    var needed = 0;
-    query.pairs.forEach(function (p) {
-      if (p.required) { needed++; }
-      var s = lookup(p.key);
-      if (typeof s !== 'string') { return; }
-      var count = readList(s, docsBuf, valuesBuf);
-      for (var j = 0; j < count; j++) {
-        var doc = docsBuf[j];
-        var v = valuesBuf[j];
-        score[doc] += 2 * weight(v >> 2) + (v & 3) / 4;
-        if (p.required) { required[doc]++; }
-      }
-    });
-    var out = [];
-    for (var i = 0; i < touched.length; i++) {
-      var doc = touched[i];
-      if (required[doc] === needed && keep(doc)) { out.push(doc); }
+      if (spellings.length > 1) { addTerm(R, nDocs); }
     }
-    out.sort(function (a, b) {
-      return (matched[b] - matched[a]) || (same[b] - same[a]) || (score[b] - score[a]) || (a - b);
-    });
-    return out;
+    var needed = 0;
+    for (var pi = 0; pi < query.pairs.length; pi++) {
+      var p = query.pairs[pi];
+      if (p.required) { needed++; }
+      var list = lookup(p.key);
+      if (typeof list !== 'string') { continue; }
+      var pc = readList(list, R.docs, R.values);
+      addPair(pc, R.docs, R.values, R.score, R.required, p.required ? 1 : 0);
+    }
+    return ordered(R, n, needed, lo === 0 && hi === n && !ur ? null : keep);
   }
 
   // ---- showing results ---------------------------------------------------
@@ -431,7 +582,7 @@
     if (!best) {
       var s = doc.s || doc.b || '';
       var cut = s.length > 240 ? s.slice(0, 240).replace(/\s+\S*$/, '') : s;
-      return [cut, false, cut.length < s.length];
+      return [cut, false, cut.length < s.length || (s === doc.b && !!doc.x)];
     }
     var toks = best.toks;
     var first = best.toks.length > SNIPPET_WORDS ? Math.max(0, best.at - 6) : 0;
@@ -439,11 +590,15 @@
     if (best.text.length <= 260) { first = 0; lastTok = toks.length - 1; }
     var from = first === 0 ? 0 : toks[first].start;
     var to = lastTok === toks.length - 1 ? best.text.length : toks[lastTok].end;
-    return [best.text.slice(from, to), from > 0, to < best.text.length];
+    var cut = best.text === doc.b && doc.x;
+    return [best.text.slice(from, to), from > 0, to < best.text.length || cut];
   }
 
-  /* Whether a report holds each quoted phrase (pairs only say that its pairs are there). */
+  /* Whether a report holds each quoted phrase (pairs only say that its pairs are there).
+   * Its file keeps only the start of a long body (doc.x): a phrase not found in what
+   * it keeps is taken on the word of its pairs. */
   function holdsPhrases(doc, phrases) {
+    if (doc.x) { return true; }
     if (!phrases.some(function (p) { return p.length > 2; })) { return true; }
     var unit = manifest.units[doc.u] || {};
     var texts = [doc.t, unit.name, doc.k, doc.s, doc.b]
@@ -623,7 +778,9 @@
     var paths = Object.keys(needed);
     var waiting = paths.some(function (p) { return !loads[p]; });
     if (waiting) { setStatus(str('loading')); }
-    return Promise.all(paths.map(load)).then(function () {
+    var loading = Promise.all(paths.map(load));
+    warmUp();
+    return loading.then(function () {
       if (gen !== generation) { return null; }
       var t1 = performance.now();
       var results = rank(query, unit, year);
