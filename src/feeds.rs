@@ -54,9 +54,40 @@ pub fn escape_into(out: &mut String, s: &str) {
 /// Whether [`escape_into`] would change this byte (or, for 0xEF, might: it starts
 /// U+FFFE and U+FFFF). Lets a caller copy text that needs nothing as it is.
 pub fn needs_escape(b: u8) -> bool {
-    matches!(b, b'&' | b'<' | b'>' | b'"' | b'\'' | 0xEF)
-        || (b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r'))
+    NEEDS_ESCAPE[b as usize]
 }
+
+/// Whether any byte of `s` [`needs_escape`]: every value of every page goes through
+/// this, so it is a table lookup per byte, eight bytes at a time.
+pub fn any_needs_escape(s: &str) -> bool {
+    let mut chunks = s.as_bytes().chunks_exact(8);
+    for chunk in &mut chunks {
+        let mut hit = false;
+        for &b in chunk {
+            hit |= NEEDS_ESCAPE[b as usize];
+        }
+        if hit {
+            return true;
+        }
+    }
+    chunks.remainder().iter().any(|&b| NEEDS_ESCAPE[b as usize])
+}
+
+static NEEDS_ESCAPE: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 0x20 {
+        table[b] = !matches!(b as u8, b'\t' | b'\n' | b'\r');
+        b += 1;
+    }
+    table[b'&' as usize] = true;
+    table[b'<' as usize] = true;
+    table[b'>' as usize] = true;
+    table[b'"' as usize] = true;
+    table[b'\'' as usize] = true;
+    table[0xEF] = true;
+    table
+};
 
 /// The site feed and one per unit with reports in its subtree.
 pub fn feeds(site: &Site, base: &str) -> Vec<Rendered> {

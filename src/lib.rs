@@ -72,13 +72,28 @@ pub fn render_all(
     root: &Path,
     options: &BuildOptions,
 ) -> Result<(site::Site, Vec<render::Rendered>), Diagnostics> {
-    on_render_threads(|| render_all_here(root, options))
+    on_render_threads(|| {
+        let pages = std::sync::Mutex::new(Vec::new());
+        let site = render_with(root, options, &|r| {
+            pages.lock().unwrap_or_else(|e| e.into_inner()).push(r);
+            Ok(())
+        })?;
+        let mut pages = pages.into_inner().unwrap_or_else(|e| e.into_inner());
+        pages.sort_by(|a, b| a.path.cmp(&b.path));
+        let clashes = site.check_output_paths(pages.iter().map(|p| p.path.as_str()));
+        if clashes.has_errors() {
+            return Err(clashes);
+        }
+        Ok((site, pages))
+    })
 }
 
-fn render_all_here(
+/// Loads and models the site, and hands every rendered file to `sink`.
+fn render_with(
     root: &Path,
     options: &BuildOptions,
-) -> Result<(site::Site, Vec<render::Rendered>), Diagnostics> {
+    sink: render::Sink,
+) -> Result<site::Site, Diagnostics> {
     let mut timer = Timings::start(options.timings);
     let progress = &options.progress;
     progress.stage("load", "reports", None);
@@ -89,15 +104,34 @@ fn render_all_here(
     let site = site::Site::build(source, options)?;
     progress.add(site.entries.len());
     timer.stage("model and Markdown");
-    progress.stage("render", "pages", Some(site.pages.len()));
-    let tera = render::load_templates(&site)?;
-    let pages = render::render_site(&site, &tera)?;
-    let clashes = site.check_output_paths(&pages);
+    // An output that would stand where another needs a folder (an alias `feed.xml/`)
+    // would fail the write halfway: named before anything is written.
+    let clashes = site.check_output_paths(planned_paths(&site).iter().map(String::as_str));
     if clashes.has_errors() {
         return Err(clashes);
     }
+    progress.stage("render", "pages", Some(site.pages.len()));
+    let tera = render::load_templates(&site)?;
+    render::render_site_into(&site, &tera, sink)?;
     timer.stage("render");
-    Ok((site, pages))
+    Ok(site)
+}
+
+/// The output paths known before rendering: pages, redirects, feeds and sitemap (the
+/// search index's files are named as it is built).
+fn planned_paths(site: &site::Site) -> Vec<String> {
+    let mut paths: Vec<String> = site.pages.iter().map(|p| p.file.clone()).collect();
+    paths.extend(site.aliases.iter().map(|(p, _)| p.clone()));
+    if site.config.base_url.is_some() {
+        paths.push("feed.xml".into());
+        paths.push("sitemap.xml".into());
+        for (u, unit) in site.units.units.iter().enumerate() {
+            if !site.unit_reports[u].is_empty() {
+                paths.push(format!("don-vi/{}/feed.xml", unit.id));
+            }
+        }
+    }
+    paths
 }
 
 /// `--timings`: how long each stage took, printed to stderr as it ends.
@@ -138,19 +172,36 @@ fn build_here(
     options: &BuildOptions,
 ) -> Result<BuildSummary, Diagnostics> {
     output::check_out_dir(root, out).map_err(|d| Diagnostics(vec![d]))?;
-    let (site, pages) = render_all(root, options)?;
+    let cannot_write = |e: std::io::Error| {
+        Diagnostic::error(out, format!("cannot write the output: {e}"))
+            .hint("check that the folder is writable and the disk has room; the previous output is unchanged")
+    };
+    // Pages go to the disk as they are rendered, so the site is never all in memory.
+    // A failure anywhere drops the writer, which removes what it wrote.
+    let writer = output::Writer::begin(out).map_err(|e| Diagnostics(vec![cannot_write(e)]))?;
+    let pages = std::sync::atomic::AtomicUsize::new(0);
+    let rendered = on_render_threads(|| {
+        render_with(root, options, &|r| {
+            pages.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            writer.put(&r.path, &r.bytes).map_err(cannot_write)
+        })
+    });
+    let site = rendered?;
+    let paths = writer.paths();
+    let clashes = site.check_output_paths(paths.iter().map(String::as_str));
+    if clashes.has_errors() {
+        return Err(clashes);
+    }
     let mut timer = Timings::start(options.timings);
     let progress = &options.progress;
-    progress.stage("write", "files", Some(pages.len() + site.files.len()));
-    let written = output::write_site(out, &pages, &site.files, progress);
+    progress.stage("write", "files", Some(site.files.len()));
+    let written = on_render_threads(|| writer.copy_files(&site.files, progress))
+        .and_then(|()| writer.commit());
     timer.stage("write");
-    let written = written.map_err(|e| {
-        Diagnostics(vec![Diagnostic::error(out, format!("cannot write the output: {e}"))
-            .hint("check that the folder is writable and the disk has room; the previous output is unchanged")])
-    })?;
+    let written = written.map_err(|e| Diagnostics(vec![cannot_write(e)]))?;
     Ok(BuildSummary {
         reports: site.entries.len(),
-        pages: pages.len(),
+        pages: pages.into_inner(),
         files: site.files.len(),
         written,
         warnings: site.diagnostics,

@@ -5,9 +5,12 @@
 //! the previous output as it was. Nothing outside the output folder and bantin's own
 //! temporary folders beside it is ever written or deleted.
 
+use std::collections::HashSet;
 use std::fs;
 use std::io;
 use std::path::{Component, Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
 
 use rayon::prelude::*;
 
@@ -104,41 +107,148 @@ pub struct WriteStats {
     pub unchanged: usize,
 }
 
-/// Writes the whole site into `out`, replacing what was there only on success.
+/// The output being written: a fresh folder beside `out` that takes its place only on
+/// [`Writer::commit`]. Pages are put in as they are rendered, from any thread, so a
+/// build never holds the whole site in memory. Dropped without a commit (a failed
+/// build), it removes the fresh folder and `out` is as it was.
 ///
-/// The new site is made in a fresh folder beside `out`. A file whose bytes are the same
-/// as in the previous output is a hard link to the old file, so it keeps its
-/// modification time (a deploy by rsync or an object-store sync uploads only what
-/// changed) and costs no write. The two folders are then exchanged in one step where
-/// the system allows it, so that `out` is at every moment one whole site. `progress`
-/// is ticked once per file.
+/// A file whose bytes are the same as in the previous output is a hard link to the old
+/// file, so it keeps its modification time (a deploy by rsync or an object-store sync
+/// uploads only what changed) and costs no write. The two folders are exchanged in one
+/// step where the system allows it, so that `out` is at every moment one whole site.
+pub struct Writer {
+    out: PathBuf,
+    parent: PathBuf,
+    name: String,
+    fresh: PathBuf,
+    old: Option<PathBuf>,
+    folders: Mutex<HashSet<PathBuf>>,
+    paths: Mutex<Vec<String>>,
+    written: AtomicUsize,
+    unchanged: AtomicUsize,
+    committed: bool,
+}
+
+impl Writer {
+    /// Makes the fresh folder (and removes what killed builds left beside `out`).
+    pub fn begin(out: &Path) -> io::Result<Writer> {
+        let out = absolute(out);
+        let parent = out
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|| PathBuf::from("."));
+        fs::create_dir_all(&parent)?;
+        let name = out
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or("public")
+            .to_string();
+        remove_leftovers(&parent, &name);
+        let fresh = parent.join(format!(".{name}.bantin-new-{}", std::process::id()));
+        if fresh.exists() {
+            fs::remove_dir_all(&fresh)?;
+        }
+        fs::create_dir_all(&fresh)?;
+        let old = out.is_dir().then(|| out.clone());
+        Ok(Writer {
+            out,
+            parent,
+            name,
+            fresh,
+            old,
+            folders: Mutex::new(HashSet::new()),
+            paths: Mutex::new(Vec::new()),
+            written: AtomicUsize::new(0),
+            unchanged: AtomicUsize::new(0),
+            committed: false,
+        })
+    }
+
+    /// Puts one file of the output in, at `rel` (a path inside the output).
+    pub fn put(&self, rel: &str, bytes: &[u8]) -> io::Result<()> {
+        let path = confined(rel).ok_or_else(|| {
+            io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("refusing to write outside the output folder: {rel}"),
+            )
+        })?;
+        if let Some(folder) = path.parent() {
+            let known = lock(&self.folders).contains(folder);
+            if !known {
+                fs::create_dir_all(self.fresh.join(folder))?;
+                lock(&self.folders).insert(folder.to_path_buf());
+            }
+        }
+        lock(&self.paths).push(rel.to_string());
+        let previous = self.old.as_ref().map(|o| o.join(path));
+        let counter = match place(&self.fresh.join(path), previous, bytes)? {
+            true => &self.written,
+            false => &self.unchanged,
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
+        Ok(())
+    }
+
+    /// Every path put in so far.
+    pub fn paths(&self) -> Vec<String> {
+        lock(&self.paths).clone()
+    }
+
+    /// Copies the site's files in, in parallel; a page already put at a path wins over
+    /// a file of the same name (the site's checks forbid that anyway).
+    pub fn copy_files(&self, files: &[CopiedFile], progress: &Progress) -> io::Result<()> {
+        let pages: HashSet<String> = lock(&self.paths).iter().cloned().collect();
+        files
+            .par_iter()
+            .filter(|f| !pages.contains(&f.out))
+            .map(|f| {
+                match &f.from {
+                    Bytes::Embedded(bytes) => self.put(&f.out, bytes),
+                    Bytes::Disk(src) => self.put(&f.out, &fs::read(src)?),
+                }
+                .inspect(|_| progress.tick())
+            })
+            .collect()
+    }
+
+    /// Puts the fresh folder in the output's place.
+    pub fn commit(mut self) -> io::Result<WriteStats> {
+        swap_in(&self.fresh, &self.out, &self.parent, &self.name)?;
+        self.committed = true;
+        Ok(WriteStats {
+            written: self.written.load(Ordering::Relaxed),
+            unchanged: self.unchanged.load(Ordering::Relaxed),
+        })
+    }
+}
+
+impl Drop for Writer {
+    fn drop(&mut self) {
+        if !self.committed {
+            let _ = fs::remove_dir_all(&self.fresh);
+        }
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Writes the whole site into `out`, replacing what was there only on success (see
+/// [`Writer`]). `progress` is ticked once per file.
 pub fn write_site(
     out: &Path,
     pages: &[Rendered],
     files: &[CopiedFile],
     progress: &Progress,
 ) -> io::Result<WriteStats> {
-    let out = absolute(out);
-    let parent = out
-        .parent()
-        .map(Path::to_path_buf)
-        .unwrap_or_else(|| PathBuf::from("."));
-    fs::create_dir_all(&parent)?;
-    let name = out
-        .file_name()
-        .and_then(|n| n.to_str())
-        .unwrap_or("public")
-        .to_string();
-    remove_leftovers(&parent, &name);
-    let fresh = parent.join(format!(".{name}.bantin-new-{}", std::process::id()));
-    fs::create_dir_all(&fresh)?;
-    let old = out.is_dir().then_some(out.as_path());
-    let result = fill(&fresh, old, pages, files, progress)
-        .and_then(|stats| swap_in(&fresh, &out, &parent, &name).map(|()| stats));
-    if result.is_err() {
-        let _ = fs::remove_dir_all(&fresh);
-    }
-    result
+    let writer = Writer::begin(out)?;
+    pages
+        .par_iter()
+        .map(|p| writer.put(&p.path, &p.bytes).inspect(|_| progress.tick()))
+        .collect::<io::Result<()>>()?;
+    writer.copy_files(files, progress)?;
+    writer.commit()
 }
 
 /// Folders left by a build that was killed: bantin's own, so removing them is safe.
@@ -192,61 +302,6 @@ fn place(target: &Path, previous: Option<PathBuf>, bytes: &[u8]) -> io::Result<b
     }
     fs::write(target, bytes)?;
     Ok(true)
-}
-
-fn fill(
-    dir: &Path,
-    old: Option<&Path>,
-    pages: &[Rendered],
-    files: &[CopiedFile],
-    progress: &Progress,
-) -> io::Result<WriteStats> {
-    // Folders first, once each, then the files in parallel.
-    let mut folders: Vec<PathBuf> = pages
-        .iter()
-        .map(|p| p.path.as_str())
-        .chain(files.iter().map(|f| f.out.as_str()))
-        .filter_map(|rel| confined(rel).and_then(Path::parent).map(Path::to_path_buf))
-        .collect();
-    folders.sort();
-    folders.dedup();
-    for f in &folders {
-        fs::create_dir_all(dir.join(f))?;
-    }
-    let bad = |rel: &str| {
-        io::Error::new(
-            io::ErrorKind::InvalidInput,
-            format!("refusing to write outside the output folder: {rel}"),
-        )
-    };
-    let previous = |rel: &Path| old.map(|o| o.join(rel));
-    // A generated page wins over a copied file of the same name (site checks forbid it).
-    let pages_by_path: std::collections::HashSet<&str> =
-        pages.iter().map(|p| p.path.as_str()).collect();
-    let copied = files
-        .par_iter()
-        .filter(|f| !pages_by_path.contains(f.out.as_str()))
-        .map(|f| {
-            let rel = confined(&f.out).ok_or_else(|| bad(&f.out))?;
-            match &f.from {
-                Bytes::Embedded(bytes) => place(&dir.join(rel), previous(rel), bytes),
-                Bytes::Disk(src) => place(&dir.join(rel), previous(rel), &fs::read(src)?),
-            }
-        })
-        .inspect(|_| progress.tick());
-    let written = pages
-        .par_iter()
-        .map(|p| {
-            let rel = confined(&p.path).ok_or_else(|| bad(&p.path))?;
-            place(&dir.join(rel), previous(rel), &p.bytes)
-        })
-        .inspect(|_| progress.tick());
-    let changed: Vec<bool> = copied.chain(written).collect::<io::Result<_>>()?;
-    let written = changed.iter().filter(|c| **c).count();
-    Ok(WriteStats {
-        written,
-        unchanged: changed.len() - written,
-    })
 }
 
 fn swap_in(fresh: &Path, out: &Path, parent: &Path, name: &str) -> io::Result<()> {

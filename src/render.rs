@@ -92,7 +92,7 @@ pub fn escape_html(s: &str) -> String {
 }
 
 fn escape_to(s: &str, out: &mut dyn std::io::Write) -> std::io::Result<()> {
-    if !s.bytes().any(crate::feeds::needs_escape) {
+    if !crate::feeds::any_needs_escape(s) {
         return out.write_all(s.as_bytes());
     }
     out.write_all(crate::feeds::xml_escape(s).as_bytes())
@@ -236,45 +236,64 @@ pub fn root_of(file: &str) -> String {
     }
 }
 
+/// Where rendered files go: into memory (`check`, `serve`) or straight to the output
+/// folder (`build`). Called from the rendering threads; an error stops the build.
+pub type Sink<'a> = &'a (dyn Fn(Rendered) -> Result<(), Diagnostic> + Sync);
+
 /// Renders every page of the site, in parallel, plus feeds, sitemap, search index and
 /// alias redirects. Sorted by path.
 pub fn render_site(site: &Site, tera: &Tera) -> Result<Vec<Rendered>, Diagnostics> {
+    let out = std::sync::Mutex::new(Vec::with_capacity(site.pages.len() + site.aliases.len()));
+    render_site_into(site, tera, &|r| {
+        out.lock().unwrap_or_else(|e| e.into_inner()).push(r);
+        Ok(())
+    })?;
+    let mut out = out.into_inner().unwrap_or_else(|e| e.into_inner());
+    out.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(out)
+}
+
+/// [`render_site`], each file handed to `sink` as soon as it is made, in no fixed order.
+pub fn render_site_into(site: &Site, tera: &Tera, sink: Sink) -> Result<(), Diagnostics> {
     let shared = Shared::new(site);
     let tera = with_globals(tera, &shared);
     let tera = &tera;
     // The search index is built beside the pages, on the same threads.
-    let (results, search_files): (Vec<PageResult>, Vec<Rendered>) = rayon::join(
+    let (failures, search_files): (Vec<(String, Diagnostic)>, Result<(), Diagnostic>) = rayon::join(
         || {
             site.pages
                 .par_iter()
-                .map(|page| render_page(site, tera, &shared, page))
-                .inspect(|_| site.progress.tick())
+                .filter_map(|page| {
+                    let done = render_page(site, tera, &shared, page)
+                        .and_then(|r| sink(r).map_err(|d| (page.file.clone(), d)));
+                    site.progress.tick();
+                    done.err()
+                })
                 .collect()
         },
         || {
             if site.config.search {
                 crate::search::index_files(site)
+                    .into_iter()
+                    .try_for_each(sink)
             } else {
-                Vec::new()
+                Ok(())
             }
         },
     );
-    let mut out = Vec::with_capacity(results.len() + site.aliases.len() + 3);
     // One mistake in a template fails every page that uses it: each is reported once,
     // with the first page it failed on and how many others.
     let mut failed: std::collections::BTreeMap<_, (String, usize, Diagnostic)> = Default::default();
-    for r in results {
-        match r {
-            Ok(p) => out.push(p),
-            Err((page, d)) => {
-                let key = (d.file.clone(), d.line, d.column, d.message.clone());
-                let entry = failed.entry(key).or_insert_with(|| (page.clone(), 0, d));
-                if page < entry.0 {
-                    entry.0 = page;
-                }
-                entry.1 += 1;
-            }
+    for (page, d) in failures
+        .into_iter()
+        .chain(search_files.err().map(|d| (String::new(), d)))
+    {
+        let key = (d.file.clone(), d.line, d.column, d.message.clone());
+        let entry = failed.entry(key).or_insert_with(|| (page.clone(), 0, d));
+        if page < entry.0 {
+            entry.0 = page;
         }
+        entry.1 += 1;
     }
     if !failed.is_empty() {
         let mut diags = Diagnostics::default();
@@ -284,32 +303,37 @@ pub fn render_site(site: &Site, tera: &Tera) -> Result<Vec<Rendered>, Diagnostic
                 2 => " (and 1 other page)".to_string(),
                 n => format!(" (and {} other pages)", n - 1),
             };
-            d.message = format!("rendering {page}{others}: {}", d.message);
+            if !page.is_empty() && d.file != Path::new(&page) {
+                d.message = format!("rendering {page}{others}: {}", d.message);
+            }
             diags.push(d);
         }
         diags.sort();
         return Err(diags);
     }
     for (path, report) in &site.aliases {
-        out.push(Rendered {
+        sink(Rendered {
             path: path.clone(),
             bytes: redirect_page(
                 path,
                 &link(&site.entries[*report].dir, site.config.pretty_links),
             )
             .into_bytes(),
-        });
+        })
+        .map_err(|d| Diagnostics(vec![d]))?;
     }
-    out.extend(search_files);
     if let Some(base) = &site.config.base_url {
-        out.extend(crate::feeds::feeds(site, base));
-        out.push(Rendered {
+        let sitemap = Rendered {
             path: "sitemap.xml".into(),
             bytes: crate::feeds::sitemap(site, base).into_bytes(),
-        });
+        };
+        crate::feeds::feeds(site, base)
+            .into_iter()
+            .chain([sitemap])
+            .try_for_each(sink)
+            .map_err(|d| Diagnostics(vec![d]))?;
     }
-    out.sort_by(|a, b| a.path.cmp(&b.path));
-    Ok(out)
+    Ok(())
 }
 
 /// The Tera with what every page shares (`config`, `t`, `lang`, `site`) in its global

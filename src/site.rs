@@ -451,8 +451,11 @@ impl Site {
     /// No output file may stand where another output needs a folder (an alias
     /// `/feed.xml/` and the feed): the write would fail halfway with a bare "Is a
     /// directory". Names the report whose alias, or the file whose copy, is in the way.
-    pub fn check_output_paths(&self, written: &[crate::render::Rendered]) -> Diagnostics {
-        let mut files: HashSet<&str> = written.iter().map(|r| r.path.as_str()).collect();
+    pub fn check_output_paths<'a>(
+        &'a self,
+        written: impl IntoIterator<Item = &'a str>,
+    ) -> Diagnostics {
+        let mut files: HashSet<&str> = written.into_iter().collect();
         files.extend(self.files.iter().map(|f| f.out.as_str()));
         let alias_of: HashMap<&str, usize> =
             self.aliases.iter().map(|(p, i)| (p.as_str(), *i)).collect();
