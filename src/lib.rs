@@ -134,6 +134,14 @@ fn planned_paths(site: &site::Site) -> Vec<String> {
     paths
 }
 
+/// The process's peak resident memory, where the system tells it (Linux).
+fn peak_memory_mb() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb / 1024)
+}
+
 /// `--timings`: how long each stage took, printed to stderr as it ends.
 pub struct Timings {
     on: bool,
@@ -150,7 +158,11 @@ impl Timings {
 
     pub fn stage(&mut self, name: &str) {
         if self.on {
-            eprintln!("{name:>20}: {:>6} ms", self.last.elapsed().as_millis());
+            let ms = self.last.elapsed().as_millis();
+            match peak_memory_mb() {
+                Some(mb) => eprintln!("{name:>20}: {ms:>6} ms   (peak memory so far {mb} MB)"),
+                None => eprintln!("{name:>20}: {ms:>6} ms"),
+            }
         }
         self.last = std::time::Instant::now();
     }

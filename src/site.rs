@@ -561,7 +561,7 @@ fn assign_dirs(reports: &[Report], diags: &mut Diagnostics) -> Vec<String> {
 }
 
 fn render_entry(
-    report: Report,
+    mut report: Report,
     dir: String,
     allow_html: bool,
     strict: bool,
@@ -578,6 +578,9 @@ fn render_entry(
         allow_html,
         resolver,
     );
+    // The Markdown is not needed again once it is HTML: on a big site the sources are a
+    // fifth of the memory.
+    report.body = String::new();
     let dead = |file: &std::path::Path, what: String| {
         if strict {
             Diagnostic::error(file, what)
