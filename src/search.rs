@@ -129,15 +129,16 @@ pub fn variant(token: &str) -> String {
 }
 
 /// Appends `v` in posting digits.
-fn put_number(out: &mut String, mut v: u32) {
+#[inline]
+fn put_number(out: &mut Vec<u8>, mut v: u32) {
     loop {
         let low = (v & 31) as usize;
         v >>= 5;
         if v == 0 {
-            out.push(DIGITS[low] as char);
+            out.push(DIGITS[low]);
             return;
         }
-        out.push(DIGITS[low + 32] as char);
+        out.push(DIGITS[low + 32]);
     }
 }
 
@@ -154,12 +155,16 @@ fn written(packed: u16) -> u32 {
 }
 
 /// The largest [`written`] value, plus one.
-const WRITTEN: usize = 1 << 11;
+const WRITTEN: usize = 1 << WRITTEN_BITS;
+const WRITTEN_BITS: u32 = 11;
 
 /// Counts per written value, reused from key to key (reset after each).
 struct Scratch {
     count: Vec<u32>,
     index: Vec<u32>,
+    /// The list being written: (report, written value).
+    list: Vec<(u32, u32)>,
+    escapes: Vec<u32>,
 }
 
 impl Scratch {
@@ -167,6 +172,8 @@ impl Scratch {
         Scratch {
             count: vec![0; WRITTEN],
             index: vec![0; WRITTEN],
+            list: Vec::new(),
+            escapes: Vec::new(),
         }
     }
 }
@@ -197,121 +204,129 @@ fn digits_of(mut v: u32) -> usize {
 ///
 /// A word found in most reports takes a bit or two per report.
 fn encode_postings<'a>(
-    out: &mut String,
-    parts: impl Iterator<Item = &'a [(u32, u16)]> + Clone,
+    out: &mut Vec<u8>,
+    parts: impl Iterator<Item = (u32, &'a [u32])>,
     scratch: &mut Scratch,
 ) {
+    let Scratch {
+        count,
+        index,
+        list,
+        escapes,
+    } = scratch;
+    list.clear();
     let mut values: Vec<u32> = Vec::new();
-    let mut total = 0usize;
-    let mut first = u32::MAX;
-    let mut last = 0;
-    for part in parts.clone() {
-        if let (Some(a), Some(z)) = (part.first(), part.last()) {
-            first = first.min(a.0);
-            last = last.max(z.0);
-        }
-        for &(_, packed) in part {
-            let w = written(packed) as usize;
-            if scratch.count[w] == 0 {
-                values.push(w as u32);
+    for (first, part) in parts {
+        for &posting in part {
+            let (doc, w) = (
+                first + (posting >> WRITTEN_BITS),
+                posting & (WRITTEN as u32 - 1),
+            );
+            if count[w as usize] == 0 {
+                values.push(w);
             }
-            scratch.count[w] += 1;
+            count[w as usize] += 1;
+            list.push((doc, w));
         }
-        total += part.len();
     }
-    values.sort_unstable_by(|&a, &b| {
-        scratch.count[b as usize]
-            .cmp(&scratch.count[a as usize])
-            .then(a.cmp(&b))
-    });
+    values.sort_unstable_by(|&a, &b| count[b as usize].cmp(&count[a as usize]).then(a.cmp(&b)));
     put_number(out, values.len() as u32);
-    // (bits, size) of the shortest dense layout.
-    let mut dense: Option<(u32, usize)> = None;
-    if total > 0 {
-        let span = (last - first + 1) as usize;
-        let k = values.len();
-        for b in 1..=3u32 {
-            let symbols = 1usize << b;
-            let direct = if k < symbols { k } else { symbols - 2 };
-            let mut size = digits_of(1 + ((first << 2) | b))
-                + digits_of(span as u32)
-                + (span * b as usize).div_ceil(6);
-            for (i, &v) in values.iter().enumerate().skip(direct) {
-                size += scratch.count[v as usize] as usize * digits_of((i - direct) as u32);
-            }
-            if dense.is_none_or(|(_, s)| size < s) {
-                dense = Some((b, size));
-            }
-        }
-    }
     for (i, &v) in values.iter().enumerate() {
         put_number(out, v);
-        scratch.index[v as usize] = i as u32;
-        scratch.count[v as usize] = 0;
+        index[v as usize] = i as u32;
     }
-    let start = out.len();
-    out.push(DIGITS[0] as char);
+    let (Some(&(first, _)), Some(&(last, _))) = (list.first(), list.last()) else {
+        out.push(DIGITS[0]);
+        return;
+    };
+    // The length of each layout.
+    let mut sparse = 1;
     let mut next = 0;
-    for part in parts.clone() {
-        for &(doc, packed) in part {
-            let i = scratch.index[written(packed) as usize];
+    for &(doc, w) in list.iter() {
+        let i = index[w as usize];
+        sparse += digits_of(((doc - next) << 5) | i.min(31));
+        if i >= 31 {
+            sparse += digits_of(i - 31);
+        }
+        next = doc + 1;
+    }
+    let span = last - first + 1;
+    let k = values.len();
+    // (size, bits) of the shortest dense layout.
+    let mut dense = (usize::MAX, 0);
+    for b in 1..=3u32 {
+        let symbols = 1usize << b;
+        let direct = if k < symbols { k } else { symbols - 2 };
+        let mut size = digits_of(1 + ((first << 2) | b))
+            + digits_of(span)
+            + (span as usize * b as usize).div_ceil(6);
+        for (i, &v) in values.iter().enumerate().skip(direct) {
+            size += count[v as usize] as usize * digits_of((i - direct) as u32);
+        }
+        dense = dense.min((size, b));
+    }
+    for &v in &values {
+        count[v as usize] = 0;
+    }
+    if sparse <= dense.0 {
+        out.push(DIGITS[0]);
+        let mut next = 0;
+        for &(doc, w) in list.iter() {
+            let i = index[w as usize];
             put_number(out, ((doc - next) << 5) | i.min(31));
             if i >= 31 {
                 put_number(out, i - 31);
             }
             next = doc + 1;
         }
-    }
-    let Some((b, size)) = dense else { return };
-    if size >= out.len() - start {
         return;
     }
-    out.truncate(start);
-    let span = last - first + 1;
+    let b = dense.1;
     put_number(out, 1 + ((first << 2) | b));
     put_number(out, span);
-    let k = values.len();
     let escape = (1u32 << b) - 1;
     let direct = if k < (1 << b) { k as u32 } else { escape - 1 };
     let per_digit = 6 / b;
-    let mut escapes: Vec<u32> = Vec::new();
+    escapes.clear();
     let (mut digit, mut filled) = (0u32, 0u32);
     let mut at = first;
-    let flush = |digit: &mut u32, filled: &mut u32, out: &mut String| {
-        out.push(DIGITS[*digit as usize] as char);
-        (*digit, *filled) = (0, 0);
-    };
-    for part in parts {
-        for &(doc, packed) in part {
-            while at < doc {
-                filled += 1;
-                if filled == per_digit {
-                    flush(&mut digit, &mut filled, out);
-                }
-                at += 1;
+    for &(doc, w) in list.iter() {
+        while at < doc {
+            // Absent reports: whole digits of zeros at once where possible.
+            if filled == 0 && doc - at >= per_digit {
+                let zeros = (doc - at) / per_digit;
+                out.extend(std::iter::repeat_n(DIGITS[0], zeros as usize));
+                at += zeros * per_digit;
+                continue;
             }
-            let i = scratch.index[written(packed) as usize];
-            let symbol = if i < direct {
-                i + 1
-            } else {
-                escapes.push(i - direct);
-                escape
-            };
-            digit |= symbol << (b * filled);
             filled += 1;
             if filled == per_digit {
-                flush(&mut digit, &mut filled, out);
+                out.push(DIGITS[digit as usize]);
+                (digit, filled) = (0, 0);
             }
-            at = doc + 1;
+            at += 1;
         }
+        let i = index[w as usize];
+        let symbol = if i < direct {
+            i + 1
+        } else {
+            escapes.push(i - direct);
+            escape
+        };
+        digit |= symbol << (b * filled);
+        filled += 1;
+        if filled == per_digit {
+            out.push(DIGITS[digit as usize]);
+            (digit, filled) = (0, 0);
+        }
+        at = doc + 1;
     }
     if filled > 0 {
-        flush(&mut digit, &mut filled, out);
+        out.push(DIGITS[digit as usize]);
     }
-    for e in escapes {
+    for &e in escapes.iter() {
         put_number(out, e);
     }
-    debug_assert_eq!(out.len() - start, size);
 }
 
 /// The reverse of `encode_postings`: (report, `written` value) (for tests and tools).
@@ -607,39 +622,45 @@ struct Chunk {
     spellings: Vec<(u32, String)>,
     /// Per pair: (first, second) folded syllable.
     pairs: Vec<(u32, u32)>,
-    /// What each report had, until grouped by key (`postings`).
-    word_tally: Tally,
-    pair_tally: Tally,
     words: Grouped,
     pair_postings: Grouped,
-    /// The place of each local spelling and pair id in the chunk's key order: the
-    /// postings are grouped in that order, so that they are read in one sweep.
+    /// The place of each local spelling and pair id in the run's key order (that of the
+    /// whole index): the postings are grouped in that order, so that writing the index
+    /// reads them in one sweep.
     word_rank: Vec<u32>,
     pair_rank: Vec<u32>,
 }
 
-/// Postings of many ids in one array: those of id `i` are `postings[starts[i]..starts[i + 1]]`.
+/// Postings of many ids in one array, `doc - first << WRITTEN_BITS | written`: those of
+/// the id of rank `i` are `postings[starts[i]..starts[i + 1]]`.
 #[derive(Default)]
 struct Grouped {
-    starts: Vec<usize>,
-    postings: Vec<(u32, u16)>,
+    first: u32,
+    starts: Vec<u32>,
+    postings: Vec<u32>,
 }
 
 impl Grouped {
-    fn get(&self, i: usize) -> &[(u32, u16)] {
-        &self.postings[self.starts[i]..self.starts[i + 1]]
+    fn get(&self, i: usize) -> (u32, &[u32]) {
+        (
+            self.first,
+            &self.postings[self.starts[i] as usize..self.starts[i + 1] as usize],
+        )
     }
 }
 
 /// Counts per report, kept in dense arrays indexed by id and reset after each report;
-/// what each report had is appended to one flat list, grouped by id at the end.
+/// what each report had is appended to flat lists, grouped by id at the end.
 #[derive(Default)]
 struct Tally {
     /// Per id: fields << 16 | count (count up to 65535). One slot per id made.
     seen: Vec<u32>,
     touched: Vec<u32>,
-    /// (id, report, packed), reports ascending.
-    flat: Vec<(u32, u32, u16)>,
+    /// Per report, in order: the ids it had and their [`written`] values; `ends[k]` is
+    /// where report k's end.
+    ids: Vec<u32>,
+    values: Vec<u16>,
+    ends: Vec<u32>,
 }
 
 impl Tally {
@@ -652,35 +673,57 @@ impl Tally {
         *seen = (*seen | (u32::from(field) << 16)) + u32::from(*seen & 0xFFFF < 0xFFFF);
     }
 
-    /// Ends report `doc`.
-    fn end(&mut self, doc: u32) {
+    /// Ends the current report.
+    fn end(&mut self) {
         for &id in &self.touched {
             let seen = std::mem::take(&mut self.seen[id as usize]);
-            self.flat
-                .push((id, doc, pack((seen >> 16) as u16, seen & 0xFFFF)));
+            self.ids.push(id);
+            self.values
+                .push(written(pack((seen >> 16) as u16, seen & 0xFFFF)) as u16);
         }
         self.touched.clear();
+        self.ends.push(self.ids.len() as u32);
     }
 
     /// Postings by `rank` of their id (a counting sort, so reports stay ascending).
-    fn group(self, rank: &[u32]) -> Grouped {
+    fn group(self, rank: &[u32], first: u32) -> Grouped {
         let ids = rank.len();
-        let mut starts = vec![0usize; ids + 1];
-        for &(id, _, _) in &self.flat {
+        let mut starts = vec![0u32; ids + 1];
+        for &id in &self.ids {
             starts[rank[id as usize] as usize + 1] += 1;
         }
         for i in 0..ids {
             starts[i + 1] += starts[i];
         }
         let mut next = starts.clone();
-        let mut postings = vec![(0u32, 0u16); self.flat.len()];
-        for (id, doc, packed) in self.flat {
-            let slot = &mut next[rank[id as usize] as usize];
-            postings[*slot] = (doc, packed);
-            *slot += 1;
+        let mut postings = vec![0u32; self.ids.len()];
+        let mut at = 0;
+        for (doc, &end) in self.ends.iter().enumerate() {
+            let end = end as usize;
+            for (&id, &value) in self.ids[at..end].iter().zip(&self.values[at..end]) {
+                let slot = &mut next[rank[id as usize] as usize];
+                postings[*slot as usize] = ((doc as u32) << WRITTEN_BITS) | u32::from(value);
+                *slot += 1;
+            }
+            at = end;
         }
-        Grouped { starts, postings }
+        Grouped {
+            first,
+            starts,
+            postings,
+        }
     }
+}
+
+/// The places of `keys` in sorted order.
+fn ranks<K: Ord>(keys: Vec<K>) -> Vec<u32> {
+    let mut order: Vec<u32> = (0..keys.len() as u32).collect();
+    order.sort_unstable_by(|&a, &b| keys[a as usize].cmp(&keys[b as usize]));
+    let mut rank = vec![0u32; keys.len()];
+    for (r, &i) in order.iter().enumerate() {
+        rank[i as usize] = r as u32;
+    }
+    rank
 }
 
 /// ASCII letters and digits.
@@ -790,6 +833,9 @@ fn each_token(text: &str, mut f: impl FnMut(Option<&str>, Option<u128>)) {
     }
 }
 
+/// Slots per syllable of the indexer's cache of the pairs it starts (a cache line).
+const SUCCESSORS: usize = 8;
+
 fn index_chunk(docs: &[DocText], first: u32) -> Chunk {
     let mut chunk = Chunk::default();
     // Written form -> spelling id << 32 | folded id (short forms in `forms`, longer ones
@@ -799,12 +845,12 @@ fn index_chunk(docs: &[DocText], first: u32) -> Chunk {
     let mut by_spelling: HashMap<String, u32> = HashMap::new();
     let mut by_folded: HashMap<String, u32> = HashMap::new();
     let mut by_pair: IdTable<u64, u32> = IdTable::new();
-    // Per folded id: (the folded id after it, plus one) << 32 | pair id, of its last pair.
+    // Per folded id, SUCCESSORS slots: (the folded id after it, plus one) << 32 | pair
+    // id, of pairs it started.
     let mut successor: Vec<u64> = Vec::new();
     let mut words = Tally::default();
     let mut pairs = Tally::default();
-    for (k, doc) in docs.iter().enumerate() {
-        let id = first + k as u32;
+    for doc in docs {
         for &(field, text) in &doc.fields {
             // The folded id of the syllable before, plus one; 0: none.
             let mut prev: u32 = 0;
@@ -827,7 +873,7 @@ fn index_chunk(docs: &[DocText], first: u32) -> Chunk {
                             None => {
                                 let f = chunk.folded.len() as u32;
                                 chunk.folded.push(folded.clone());
-                                successor.push(0);
+                                successor.extend([0; SUCCESSORS]);
                                 by_folded.insert(folded, f);
                                 f
                             }
@@ -855,8 +901,10 @@ fn index_chunk(docs: &[DocText], first: u32) -> Chunk {
                 let (s, f) = ((form >> 32) as u32, form as u32);
                 words.add(s, field);
                 if prev != 0 {
-                    // The last pair seen starting with the syllable before: often this one.
-                    let cached = &mut successor[prev as usize - 1];
+                    // The pairs last seen starting with the syllable before, one slot per
+                    // value of the low bits of the second: most often this one.
+                    let cached = &mut successor
+                        [(prev as usize - 1) * SUCCESSORS + (f as usize & (SUCCESSORS - 1))];
                     let pair = if (*cached >> 32) as u32 == f + 1 {
                         *cached as u32
                     } else {
@@ -879,11 +927,31 @@ fn index_chunk(docs: &[DocText], first: u32) -> Chunk {
                 prev = f + 1;
             });
         }
-        words.end(id);
-        pairs.end(id);
+        words.end();
+        pairs.end();
     }
-    chunk.word_tally = words;
-    chunk.pair_tally = pairs;
+    // The run's keys in the order of the whole index (folded syllables in code point
+    // order; a syllable's spellings; the pairs it starts, by second syllable), and the
+    // postings grouped in that order.
+    let folded_rank = ranks(chunk.folded.iter().map(String::as_str).collect());
+    chunk.word_rank = ranks(
+        chunk
+            .spellings
+            .iter()
+            .map(|(f, s)| (folded_rank[*f as usize], s.as_str()))
+            .collect(),
+    );
+    chunk.pair_rank = ranks(
+        chunk
+            .pairs
+            .iter()
+            .map(|&(a, b)| {
+                (u64::from(folded_rank[a as usize]) << 32) | u64::from(folded_rank[b as usize])
+            })
+            .collect(),
+    );
+    chunk.words = words.group(&chunk.word_rank, first);
+    chunk.pair_postings = pairs.group(&chunk.pair_rank, first);
     chunk
 }
 
@@ -913,7 +981,7 @@ impl Postings {
         &'a self,
         parts: &'a [(u32, u32)],
         pairs: bool,
-    ) -> impl Iterator<Item = &'a [(u32, u16)]> + Clone + 'a {
+    ) -> impl Iterator<Item = (u32, &'a [u32])> + 'a {
         parts.iter().map(move |&(c, i)| {
             let chunk = &self.chunks[c as usize];
             if pairs {
@@ -926,42 +994,45 @@ impl Postings {
         })
     }
 
-    /// The key and the shard entry (`"key":value`) of an item.
-    fn entry(&self, item: &Item, scratch: &mut Scratch) -> (String, String) {
+    /// The key of an item; its shard entry (`"key":value`) appended to `out`.
+    fn entry(&self, item: &Item, scratch: &mut Scratch, out: &mut Vec<u8>) -> String {
         match item {
             Item::Word(f, spellings) => {
                 let key = self.folded[*f as usize].clone();
-                let mut value = format!("{}:{{", json(&key));
+                out.extend_from_slice(json(&key).as_bytes());
+                out.extend_from_slice(b":{");
                 for (i, parts) in spellings.iter().enumerate() {
                     if i > 0 {
-                        value.push(',');
+                        out.push(b',');
                     }
-                    value.push_str(&json(self.spelling(parts[0])));
-                    value.push_str(":\"");
-                    encode_postings(&mut value, self.parts(parts, false), scratch);
-                    value.push('"');
+                    out.extend_from_slice(json(self.spelling(parts[0])).as_bytes());
+                    out.extend_from_slice(b":\"");
+                    encode_postings(out, self.parts(parts, false), scratch);
+                    out.push(b'"');
                 }
-                value.push('}');
-                (key, value)
+                out.push(b'}');
+                key
             }
             Item::Pair(a, b, parts) => {
                 let key = format!("{} {}", self.folded[*a as usize], self.folded[*b as usize]);
-                let mut value = format!("{}:\"", json(&key));
-                encode_postings(&mut value, self.parts(parts, true), scratch);
-                value.push('"');
-                (key, value)
+                out.extend_from_slice(json(&key).as_bytes());
+                out.extend_from_slice(b":\"");
+                encode_postings(out, self.parts(parts, true), scratch);
+                out.push(b'"');
+                key
             }
         }
     }
 
     /// The postings of each spelling of a folded syllable (for tests and tools).
-    pub fn word(&self, folded: &str) -> BTreeMap<String, Vec<(u32, u16)>> {
+    /// (report, [`written`] value).
+    pub fn word(&self, folded: &str) -> BTreeMap<String, Vec<(u32, u32)>> {
         let mut out = BTreeMap::new();
         for item in &self.items {
             if let Item::Word(f, spellings) = item {
                 if self.folded[*f as usize] == folded {
                     for parts in spellings {
-                        let list = self.parts(parts, false).flatten().copied().collect();
+                        let list = unpack(self.parts(parts, false));
                         out.insert(self.spelling(parts[0]).to_string(), list);
                     }
                 }
@@ -971,11 +1042,11 @@ impl Postings {
     }
 
     /// The postings of a pair of folded syllables (for tests and tools).
-    pub fn pair(&self, a: &str, b: &str) -> Vec<(u32, u16)> {
+    pub fn pair(&self, a: &str, b: &str) -> Vec<(u32, u32)> {
         for item in &self.items {
             if let Item::Pair(x, y, parts) = item {
                 if self.folded[*x as usize] == a && self.folded[*y as usize] == b {
-                    return self.parts(parts, true).flatten().copied().collect();
+                    return unpack(self.parts(parts, true));
                 }
             }
         }
@@ -987,19 +1058,34 @@ impl Postings {
         let mut scratch = Scratch::new();
         self.items
             .iter()
-            .map(|i| self.entry(i, &mut scratch).0)
+            .map(|i| self.entry(i, &mut scratch, &mut Vec::new()))
             .collect()
     }
+}
+
+/// (report, written value) of grouped postings.
+fn unpack<'a>(parts: impl Iterator<Item = (u32, &'a [u32])>) -> Vec<(u32, u32)> {
+    parts
+        .flat_map(|(first, part)| {
+            part.iter()
+                .map(move |&p| (first + (p >> WRITTEN_BITS), p & (WRITTEN as u32 - 1)))
+        })
+        .collect()
 }
 
 /// Indexes the reports, in parallel runs of `chunk_len`; the result does not depend on it.
 pub fn postings(docs: &[DocText], chunk_len: usize) -> Postings {
     let chunk_len = chunk_len.max(1);
-    let mut chunks: Vec<Chunk> = docs
-        .par_chunks(chunk_len)
-        .enumerate()
-        .map(|(i, run)| index_chunk(run, (i * chunk_len) as u32))
-        .collect();
+    merge(
+        docs.par_chunks(chunk_len)
+            .enumerate()
+            .map(|(i, run)| index_chunk(run, (i * chunk_len) as u32))
+            .collect(),
+    )
+}
+
+/// The postings of consecutive runs of reports, in order, as one index.
+fn merge(chunks: Vec<Chunk>) -> Postings {
     let mut folded: Vec<String> = chunks.iter().flat_map(|c| c.folded.clone()).collect();
     folded.sort_unstable();
     folded.dedup();
@@ -1057,32 +1143,6 @@ pub fn postings(docs: &[DocText], chunk_len: usize) -> Postings {
     }
     drop(spellings);
     drop(pairs);
-    // Each chunk's keys in global key order, and their postings grouped in that order.
-    for c in chunks.iter_mut() {
-        c.word_rank = vec![0; c.spellings.len()];
-        c.pair_rank = vec![0; c.pairs.len()];
-    }
-    let (mut next_word, mut next_pair) = (vec![0u32; chunks.len()], vec![0u32; chunks.len()]);
-    for item in &items {
-        match item {
-            Item::Word(_, spellings) => {
-                for &(c, i) in spellings.iter().flatten() {
-                    chunks[c as usize].word_rank[i as usize] = next_word[c as usize];
-                    next_word[c as usize] += 1;
-                }
-            }
-            Item::Pair(_, _, parts) => {
-                for &(c, i) in parts {
-                    chunks[c as usize].pair_rank[i as usize] = next_pair[c as usize];
-                    next_pair[c as usize] += 1;
-                }
-            }
-        }
-    }
-    chunks.par_iter_mut().for_each(|c| {
-        c.words = std::mem::take(&mut c.word_tally).group(&c.word_rank);
-        c.pair_postings = std::mem::take(&mut c.pair_tally).group(&c.pair_rank);
-    });
     Postings {
         chunks,
         folded,
@@ -1092,41 +1152,60 @@ pub fn postings(docs: &[DocText], chunk_len: usize) -> Postings {
 
 /// The shards: (first key, script body) of each, in key order.
 pub fn shards(postings: &Postings, shard_bytes: usize) -> Vec<(String, String)> {
-    let entries: Vec<(String, String)> = postings
+    // Entries written in runs of items, each run into one buffer: (keys and where
+    // each entry ends, buffer).
+    type Run = (Vec<(String, usize)>, Vec<u8>);
+    let runs: Vec<Run> = postings
         .items
-        .par_iter()
-        .map_init(Scratch::new, |scratch, item| postings.entry(item, scratch))
+        .par_chunks(256)
+        .map_init(Scratch::new, |scratch, items| {
+            let mut buf = Vec::new();
+            let keys = items
+                .iter()
+                .map(|item| (postings.entry(item, scratch, &mut buf), buf.len()))
+                .collect();
+            (keys, buf)
+        })
         .collect();
-    let mut shards: Vec<(String, String)> = Vec::new();
+    let mut shards: Vec<(String, Vec<u8>)> = Vec::new();
     let mut last_key = String::new();
-    let mut body = String::new();
-    for (key, entry) in entries {
-        if body.is_empty() {
-            // The shortest prefix of the first key that still sorts after the last key
-            // of the shard before: the manifest stays small.
-            let first = if shards.is_empty() {
-                String::new()
+    let mut body: Vec<u8> = Vec::new();
+    for (keys, buf) in runs {
+        let mut start = 0;
+        for (key, end) in keys {
+            let entry = &buf[start..end];
+            start = end;
+            if body.is_empty() {
+                // The shortest prefix of the first key that still sorts after the last
+                // key of the shard before: the manifest stays small.
+                let first = if shards.is_empty() {
+                    String::new()
+                } else {
+                    key.char_indices()
+                        .map(|(i, c)| &key[..i + c.len_utf8()])
+                        .find(|p| *p > last_key.as_str())
+                        .unwrap_or(&key)
+                        .to_string()
+                };
+                shards.push((first, Vec::new()));
+                body.reserve(shard_bytes + entry.len());
             } else {
-                key.char_indices()
-                    .map(|(i, c)| &key[..i + c.len_utf8()])
-                    .find(|p| *p > last_key.as_str())
-                    .unwrap_or(&key)
-                    .to_string()
-            };
-            shards.push((first, String::new()));
-        } else {
-            body.push(',');
-        }
-        body.push_str(&entry);
-        last_key = key;
-        if body.len() >= shard_bytes {
-            shards.last_mut().expect("pushed above").1 = std::mem::take(&mut body);
+                body.push(b',');
+            }
+            body.extend_from_slice(entry);
+            last_key = key;
+            if body.len() >= shard_bytes {
+                shards.last_mut().expect("pushed above").1 = std::mem::take(&mut body);
+            }
         }
     }
     if !body.is_empty() {
         shards.last_mut().expect("pushed above").1 = body;
     }
     shards
+        .into_iter()
+        .map(|(key, body)| (key, String::from_utf8(body).unwrap_or_default()))
+        .collect()
 }
 
 fn json(s: &str) -> String {
@@ -1224,26 +1303,79 @@ fn doc_fields<'a>(site: &'a Site, i: usize, body: &'a str) -> DocText<'a> {
     DocText { fields }
 }
 
+/// `tim-kiem/bai/I.js`: what the result of report `i` shows.
+fn result_file(
+    site: &Site,
+    i: usize,
+    body: &str,
+    position: &[usize],
+    lang: lang::Language,
+) -> Rendered {
+    let e = &site.entries[i];
+    let r = &e.report;
+    let (b, x) = snippet_text(body);
+    let doc = ResultDoc {
+        t: &r.title,
+        p: link(&e.dir, site.config.pretty_links),
+        d: lang::date_short(r.date.date_naive(), lang),
+        u: position[r.unit],
+        k: r.kind.as_deref(),
+        s: &e.summary,
+        a: &r.authors,
+        v: &r.documents,
+        g: &r.tags,
+        b,
+        x,
+    };
+    let mut bytes = Vec::with_capacity(b.len() + e.summary.len() + 512);
+    bytes.extend_from_slice(format!("window.bantinSearch.doc({i},").as_bytes());
+    if serde_json::to_writer(&mut bytes, &doc).is_err() {
+        bytes.extend_from_slice(b"{}");
+    }
+    bytes.extend_from_slice(b");\n");
+    Rendered {
+        path: format!("tim-kiem/bai/{i}.js"),
+        bytes,
+    }
+}
+
 /// Every file of the search index (see the module's documentation), in path order.
 pub fn index_files(site: &Site) -> Vec<Rendered> {
     let pretty = site.config.pretty_links;
     let n = site.entries.len();
-    let bodies: Vec<String> = site
-        .entries
-        .par_iter()
-        .map(|e| html_text(&e.html))
-        .collect();
-    let docs: Vec<DocText> = (0..n).map(|i| doc_fields(site, i, &bodies[i])).collect();
-    let threads = rayon::current_num_threads().max(1);
-    // Runs of about a thousand reports: their tables stay in the caches.
-    let chunk_len = n.div_ceil(threads).clamp(64, 1000);
-    let shards = shards(&postings(&docs, chunk_len), SHARD_BYTES);
-
     let order = site.units.preorder();
     let mut position = vec![0usize; site.units.units.len()];
     for (p, &u) in order.iter().enumerate() {
         position[u] = p;
     }
+    let lang = site.config.language;
+    let threads = rayon::current_num_threads().max(1);
+    // Runs of about a thousand reports: their tables stay in the caches, and only the
+    // plain text of the runs being indexed is kept.
+    let chunk_len = n.div_ceil(threads).clamp(64, 1000);
+    let runs: Vec<(Chunk, Vec<Rendered>)> = (0..n.div_ceil(chunk_len))
+        .into_par_iter()
+        .map(|c| {
+            let run = c * chunk_len..n.min((c + 1) * chunk_len);
+            let bodies: Vec<String> = run
+                .clone()
+                .map(|i| html_text(&site.entries[i].html))
+                .collect();
+            let docs: Vec<DocText> = run
+                .clone()
+                .zip(&bodies)
+                .map(|(i, body)| doc_fields(site, i, body))
+                .collect();
+            let chunk = index_chunk(&docs, run.start as u32);
+            let files = run
+                .zip(&bodies)
+                .map(|(i, body)| result_file(site, i, body, &position, lang))
+                .collect();
+            (chunk, files)
+        })
+        .collect();
+    let (chunks, files): (Vec<Chunk>, Vec<Vec<Rendered>>) = runs.into_iter().unzip();
+    let shards = shards(&merge(chunks), SHARD_BYTES);
     let units: Vec<ManifestUnit> = order
         .iter()
         .map(|&u| {
@@ -1307,42 +1439,7 @@ pub fn index_files(site: &Site) -> Vec<Rendered> {
         path: "tim-kiem/index/don-vi.js".into(),
         bytes: format!("window.bantinSearch.unitsOf({{\"units\":\"{unit_of}\"}});\n").into_bytes(),
     });
-    let lang = site.config.language;
-    let docs: Vec<Rendered> = site
-        .entries
-        .par_iter()
-        .enumerate()
-        .map(|(i, e)| {
-            let r = &e.report;
-            let (b, x) = snippet_text(&bodies[i]);
-            let doc = ResultDoc {
-                t: &r.title,
-                p: link(&e.dir, pretty),
-                d: lang::date_short(r.date.date_naive(), lang),
-                u: position[r.unit],
-                k: r.kind.as_deref(),
-                s: &e.summary,
-                a: &r.authors,
-                v: &r.documents,
-                g: &r.tags,
-                b,
-                x,
-            };
-            Rendered {
-                path: format!("tim-kiem/bai/{i}.js"),
-                bytes: {
-                    let mut bytes = Vec::with_capacity(b.len() + 1024);
-                    bytes.extend_from_slice(format!("window.bantinSearch.doc({i},").as_bytes());
-                    if serde_json::to_writer(&mut bytes, &doc).is_err() {
-                        bytes.extend_from_slice(b"{}");
-                    }
-                    bytes.extend_from_slice(b");\n");
-                    bytes
-                },
-            }
-        })
-        .collect();
-    out.extend(docs);
+    out.extend(files.into_iter().flatten());
     out.sort_by(|a, b| a.path.cmp(&b.path));
     out
 }
@@ -1386,9 +1483,13 @@ mod tests {
     }
 
     fn enc(list: &[(u32, u16)]) -> String {
-        let mut s = String::new();
-        encode_postings(&mut s, [list].into_iter(), &mut Scratch::new());
-        s
+        let mut s = Vec::new();
+        let part: Vec<u32> = list
+            .iter()
+            .map(|&(d, p)| (d << WRITTEN_BITS) | written(p))
+            .collect();
+        encode_postings(&mut s, [(0, &part[..])].into_iter(), &mut Scratch::new());
+        String::from_utf8(s).unwrap()
     }
 
     #[test]
@@ -1502,8 +1603,8 @@ mod tests {
         // "Hoà" in the unit and "hòa" in the body are one spelling.
         let list = &hoa["hoa1"];
         assert_eq!(list.len(), 300);
-        assert_eq!(list[0], (0, pack(FIELD_BODY, 1)));
-        assert_eq!(list[1], (1, pack(FIELD_BODY | FIELD_UNIT, 2)));
+        assert_eq!(list[0], (0, written(pack(FIELD_BODY, 1))));
+        assert_eq!(list[1], (1, written(pack(FIELD_BODY | FIELD_UNIT, 2))));
         let dang = p.word("dang");
         assert_eq!(
             dang.keys().collect::<Vec<_>>(),
@@ -1512,13 +1613,13 @@ mod tests {
         // Pairs: within a field only, in order.
         assert_eq!(p.pair("cang", "long").len(), 100);
         assert_eq!(p.pair("35", "nq").len(), 300);
-        assert_eq!(p.pair("nq", "tw")[0], (0, pack(FIELD_TITLE, 1)));
+        assert_eq!(p.pair("nq", "tw")[0], (0, written(pack(FIELD_TITLE, 1))));
         assert!(p.pair("tw", "huyen").is_empty());
         // Keys in order, each once; reports ascending in every list.
         let keys = p.keys();
         assert!(keys.windows(2).all(|w| w[0] < w[1]), "{keys:?}");
         for key in &keys {
-            let lists: Vec<Vec<(u32, u16)>> = match key.split_once(' ') {
+            let lists: Vec<Vec<(u32, u32)>> = match key.split_once(' ') {
                 Some((a, b)) => vec![p.pair(a, b)],
                 None => p.word(key).into_values().collect(),
             };
@@ -1551,6 +1652,42 @@ mod timing {
             Ok(t) => vec![t.parse().expect("a number")],
             Err(_) => vec![1, 2],
         };
+        if std::env::var_os("BANTIN_INDEX_PARTS").is_some() {
+            let t = std::time::Instant::now();
+            let bodies: Vec<String> = site
+                .entries
+                .iter()
+                .map(|e| super::html_text(&e.html))
+                .collect();
+            println!("html_text {:?}", t.elapsed());
+            let docs: Vec<super::DocText> = (0..site.entries.len())
+                .map(|i| super::doc_fields(&site, i, &bodies[i]))
+                .collect();
+            let t = std::time::Instant::now();
+            let mut count = 0usize;
+            for d in &docs {
+                for &(_, text) in &d.fields {
+                    super::each_token(text, |t, k| {
+                        count += t.map_or(0, |t| t.len()) + k.map_or(0, |k| k as usize & 1)
+                    });
+                }
+            }
+            println!("tokens {:?} ({count})", t.elapsed());
+            let t = std::time::Instant::now();
+            let chunks: Vec<super::Chunk> = docs
+                .chunks(1000)
+                .enumerate()
+                .map(|(i, run)| super::index_chunk(run, (i * 1000) as u32))
+                .collect();
+            println!("chunks {:?}", t.elapsed());
+            drop(chunks);
+            let t = std::time::Instant::now();
+            let p = super::postings(&docs, 1000);
+            println!("postings {:?}", t.elapsed());
+            let t = std::time::Instant::now();
+            let s = super::shards(&p, super::SHARD_BYTES);
+            println!("shards {:?} {}", t.elapsed(), s.len());
+        }
         for threads in counts {
             let pool = rayon::ThreadPoolBuilder::new()
                 .num_threads(threads)
@@ -1571,7 +1708,9 @@ mod timing {
                 (f[11] + f[12]) * 10.0
             };
             let mut cpus = Vec::new();
-            for _ in 0..5 {
+            let runs: usize =
+                std::env::var("BANTIN_INDEX_RUNS").map_or(5, |r| r.parse().expect("a number"));
+            for _ in 0..runs {
                 let t = std::time::Instant::now();
                 let c = cpu();
                 let out = pool.install(|| super::index_files(&site));
@@ -1582,7 +1721,7 @@ mod timing {
             }
             times.sort_by(|a, b| a.partial_cmp(b).unwrap());
             cpus.sort_by(|a, b| a.partial_cmp(b).unwrap());
-            println!("{threads} threads: min {:.0} ms, median {:.0} ms, CPU min {:.0} ms median {:.0} ms; {files} files, {bytes} bytes", times[0], times[2], cpus[0], cpus[2]);
+            println!("{threads} threads: min {:.0} ms, median {:.0} ms, CPU min {:.0} ms median {:.0} ms; {files} files, {bytes} bytes", times[0], times[runs / 2], cpus[0], cpus[runs / 2]);
         }
     }
 }
