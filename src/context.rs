@@ -204,10 +204,19 @@ pub struct Shared {
     pub years: Vec<YearView>,
     /// The list view of every report, by entry index.
     pub cards: Vec<Value>,
+    /// For fingerprints (empty when none are made): each card's, and that of all a
+    /// page sees besides its own context (globals, templates, strings).
+    pub card_stamps: Vec<u64>,
+    pub print: u64,
 }
 
 impl Shared {
     pub fn new(site: &Site) -> Shared {
+        Shared::new_printed(site, false)
+    }
+
+    /// [`Shared::new`], with the stamps that page fingerprints need when `printed`.
+    pub fn new_printed(site: &Site, printed: bool) -> Shared {
         let lang_key = match site.config.language {
             Language::Vi => "vi",
             Language::En => "en",
@@ -222,12 +231,22 @@ impl Shared {
                     .unwrap_or_default(),
             );
         }
-        let cards = {
+        let (cards, card_stamps): (Vec<Value>, Vec<u64>) = {
             use rayon::prelude::*;
             (0..site.entries.len())
                 .into_par_iter()
-                .map(|i| Value::from_serializable(&card(site, i)))
-                .collect()
+                .map(|i| {
+                    let card = card(site, i);
+                    let stamp = if printed {
+                        let mut print = xxhash_rust::xxh3::Xxh3::new();
+                        print_json(&mut print, "card", &card);
+                        print.digest()
+                    } else {
+                        0
+                    };
+                    (Value::from_serializable(&card), stamp)
+                })
+                .unzip()
         };
         let view = site_view(site);
         let globals = vec![
@@ -236,11 +255,28 @@ impl Shared {
             ("lang", Value::from(lang_key)),
             ("site", Value::from_serializable(&view)),
         ];
+        let print = if printed {
+            let mut print = xxhash_rust::xxh3::Xxh3::new();
+            for (key, value) in &globals {
+                print_json(&mut print, key, value);
+            }
+            for t in site.theme.templates.values() {
+                print.update(t.name.as_bytes());
+                print.update(&[0]);
+                print.update(t.text.as_bytes());
+                print.update(&[0]);
+            }
+            print.digest()
+        } else {
+            0
+        };
         Shared {
             globals,
             strings,
             years: view.years,
             cards,
+            card_stamps,
+            print,
         }
     }
 
@@ -451,17 +487,6 @@ fn paginator(site: &Site, base: &str, total: usize, current: usize) -> Paginator
     }
 }
 
-/// The cards of one page of a list.
-fn slice(shared: &Shared, list: &[usize], page: usize, per: usize) -> Value {
-    let start = ((page - 1) * per).min(list.len());
-    let end = (start + per).min(list.len());
-    all(shared, &list[start..end])
-}
-
-fn all(shared: &Shared, list: &[usize]) -> Value {
-    Value::from(cards(shared, list))
-}
-
 fn cards(shared: &Shared, list: &[usize]) -> Vec<Value> {
     list.iter().map(|&i| shared.cards[i].clone()).collect()
 }
@@ -548,7 +573,25 @@ pub fn page_context(
     page: &Page,
     root: &str,
 ) -> (&'static str, Context) {
-    let mut ctx = Context::new();
+    let (template, ctx) = page_context_printed(site, shared, page, root, false);
+    (template, ctx.ctx)
+}
+
+/// A page's context and, when asked, a fingerprint of everything in it: two builds
+/// that give a page the same fingerprint give it the same bytes (with the same
+/// templates and globals, which [`Shared::print`] covers). `serve` renders again only
+/// the pages whose fingerprint changed.
+pub fn page_context_printed(
+    site: &Site,
+    shared: &Shared,
+    page: &Page,
+    root: &str,
+    printed: bool,
+) -> (&'static str, PageCtx) {
+    let mut ctx = PageCtx {
+        ctx: Context::new(),
+        print: printed.then(xxhash_rust::xxh3::Xxh3::new),
+    };
     ctx.insert("root", root);
     let per = site.config.paginate;
     let pretty = site.config.pretty_links;
@@ -560,12 +603,20 @@ pub fn page_context(
     let (template, kind, title): (&'static str, &'static str, String) = match &page.kind {
         PageKind::Home { page: n } => {
             let on_page: Vec<usize> = ((n - 1) * per..(n * per).min(site.entries.len())).collect();
-            ctx.insert_value("reports", slice(shared, &on_page, 1, per));
+            ctx.cards("reports", shared, &on_page);
             ctx.insert("paginator", &paginator(site, "", site.entries.len(), *n));
             ("index.html", "home", site.config.title.clone())
         }
         PageKind::Report(i) => {
-            ctx.insert("report", &report_view(site, *i));
+            let mut view = report_view(site, *i);
+            if let Some(print) = &mut ctx.print {
+                // The body by its stamp: hashing every page's HTML again would cost more.
+                let content = std::mem::take(&mut view.content);
+                print.update(&site.entries[*i].html_stamp.to_le_bytes());
+                print_json(print, "report", &view);
+                view.content = content;
+            }
+            ctx.ctx.insert("report", &view);
             (
                 "report.html",
                 "report",
@@ -577,7 +628,7 @@ pub fn page_context(
             let year = &site.years[*y];
             let view = &shared.years[*y];
             ctx.insert("year", view);
-            ctx.insert_value("reports", all(shared, &year.reports));
+            ctx.cards("reports", shared, &year.reports);
             // The reports grouped by month, newest first: a template that filtered
             // the year's reports once per month did months × reports tests.
             let months: Vec<Value> = year
@@ -591,14 +642,17 @@ pub fn page_context(
                     })
                 })
                 .collect();
-            ctx.insert_value("months", Value::from(months));
+            // The months' cards are the year's, already printed: only the grouping.
+            let grouping: Vec<usize> = year.months.iter().map(|m| m.reports.len()).collect();
+            ctx.print_only("months", &grouping);
+            ctx.ctx.insert_value("months", Value::from(months));
             ("year.html", "year", year.year.to_string())
         }
         PageKind::Month(y, m) => {
             let year = &site.years[*y];
             let month = &year.months[*m];
             ctx.insert("month", &shared.years[*y].months[*m]);
-            ctx.insert_value("reports", all(shared, &month.reports));
+            ctx.cards("reports", shared, &month.reports);
             (
                 "month.html",
                 "month",
@@ -627,7 +681,7 @@ pub fn page_context(
                 "feed",
                 &has_feed.then(|| format!("don-vi/{}/feed.xml", u.id)),
             );
-            ctx.insert_value("reports", slice(shared, list, *n, per));
+            ctx.cards("reports", shared, page_of(list, *n, per));
             ctx.insert(
                 "paginator",
                 &paginator(site, &format!("don-vi/{}/", u.id), list.len(), *n),
@@ -656,7 +710,7 @@ pub fn page_context(
             ctx.insert("taxonomy", &taxonomy_view(site, shared, *taxonomy));
             ctx.insert("term", &tr);
             let list = &tax.terms[*term].reports;
-            ctx.insert_value("reports", slice(shared, list, *n, per));
+            ctx.cards("reports", shared, page_of(list, *n, per));
             ctx.insert(
                 "paginator",
                 &paginator(
@@ -681,5 +735,67 @@ pub fn page_context(
         own_path
     };
     ctx.insert("page", &PageView { kind, title, path });
+    if let Some(print) = &mut ctx.print {
+        print.update(template.as_bytes());
+        print.update(&shared.print.to_le_bytes());
+    }
     (template, ctx)
+}
+
+/// A page's Tera context being made, and the fingerprint of what went into it.
+pub struct PageCtx {
+    pub ctx: Context,
+    print: Option<xxhash_rust::xxh3::Xxh3>,
+}
+
+impl PageCtx {
+    fn insert<T: Serialize + ?Sized>(&mut self, key: &'static str, value: &T) {
+        self.print_only(key, value);
+        self.ctx.insert(key, value);
+    }
+
+    fn print_only<T: Serialize + ?Sized>(&mut self, key: &'static str, value: &T) {
+        if let Some(print) = &mut self.print {
+            print_json(print, key, value);
+        }
+    }
+
+    /// The cards of these reports, printed by their stamps.
+    fn cards(&mut self, key: &'static str, shared: &Shared, list: &[usize]) {
+        if let Some(print) = &mut self.print {
+            print.update(key.as_bytes());
+            for &i in list {
+                print.update(&shared.card_stamps[i].to_le_bytes());
+            }
+        }
+        self.ctx.insert_value(key, Value::from(cards(shared, list)));
+    }
+
+    /// The fingerprint; 0 when none was asked for.
+    pub fn print(&self) -> u64 {
+        self.print.as_ref().map_or(0, |p| p.digest())
+    }
+}
+
+/// Feeds `key` and `value` as JSON to the fingerprint.
+fn print_json<T: Serialize + ?Sized>(print: &mut xxhash_rust::xxh3::Xxh3, key: &str, value: &T) {
+    struct Feed<'a>(&'a mut xxhash_rust::xxh3::Xxh3);
+    impl std::io::Write for Feed<'_> {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.update(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    print.update(key.as_bytes());
+    let _ = serde_json::to_writer(Feed(print), value);
+    print.update(&[0xff]);
+}
+
+/// The reports of page `page` (from 1) of a list.
+fn page_of(list: &[usize], page: usize, per: usize) -> &[usize] {
+    let start = ((page - 1) * per).min(list.len());
+    &list[start..(start + per).min(list.len())]
 }

@@ -88,6 +88,42 @@ pub fn render_all(
     })
 }
 
+/// What `serve` keeps from one build to the next, so that a rebuild redoes only what
+/// the changed files change: reports whose file is unchanged are not parsed again,
+/// Markdown whose text and link targets are unchanged not rendered again, and pages
+/// whose fingerprint is unchanged keep their bytes.
+#[derive(Default)]
+pub struct BuildCache {
+    pub reports: load::ReportCache,
+    pub markdown: site::MarkdownCache,
+    pub pages: render::PageCache,
+}
+
+/// [`render_all`] for `serve`: through `cache`, and without the search index (see
+/// [`search::index_files`], which `serve` runs once the pages are served). Every file
+/// but the index, sorted by path, with how many pages were rendered again.
+pub fn render_all_cached(
+    root: &Path,
+    options: &BuildOptions,
+    cache: &mut BuildCache,
+) -> Result<(site::Site, render::CachedRender), Diagnostics> {
+    on_render_threads(|| {
+        let source = load::load_cached(root, Some(&mut cache.reports))?;
+        let site = site::Site::build_cached(source, options, Some(&mut cache.markdown))?;
+        let clashes = site.check_output_paths(planned_paths(&site).iter().map(String::as_str));
+        if clashes.has_errors() {
+            return Err(clashes);
+        }
+        let tera = render::load_templates(&site)?;
+        let rendered = render::render_site_cached(&site, &tera, &mut cache.pages)?;
+        let clashes = site.check_output_paths(rendered.files.iter().map(|(p, _)| p.as_str()));
+        if clashes.has_errors() {
+            return Err(clashes);
+        }
+        Ok((site, rendered))
+    })
+}
+
 /// Loads and models the site, and hands every rendered file to `sink`.
 fn render_with(
     root: &Path,

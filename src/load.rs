@@ -3,7 +3,7 @@
 //! The only module (with `output`) that touches the file system; everything after it
 //! works on the plain data it returns.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
@@ -114,8 +114,67 @@ pub fn read_settings<T>(
 }
 
 /// Loads everything; all problems found are returned together.
+/// Reports parsed by an earlier load, by source path, each with the size and time of
+/// the file it was read from: `serve` keeps them between builds, so that only changed
+/// files are read and parsed again. Good only for the same bantin.toml and units.toml
+/// (a report's dates and unit are read through them).
+#[derive(Default)]
+pub struct ReportCache {
+    settings: u64,
+    reports: HashMap<String, (FileStamp, Report)>,
+}
+
+impl ReportCache {
+    /// Forgets these sources (paths under content/), whatever their stamps say.
+    pub fn forget<'a>(&mut self, sources: impl IntoIterator<Item = &'a str>) {
+        for s in sources {
+            self.reports.remove(s);
+        }
+    }
+}
+
+/// What says a file is unchanged: its size and modification time.
+#[derive(Clone, Copy, PartialEq, Eq)]
+struct FileStamp {
+    len: u64,
+    modified: std::time::SystemTime,
+}
+
+fn file_stamp(path: &Path) -> Option<FileStamp> {
+    let m = std::fs::metadata(path).ok()?;
+    Some(FileStamp {
+        len: m.len(),
+        modified: m.modified().ok()?,
+    })
+}
+
+fn settings_stamp(root: &Path) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    for name in ["bantin.toml", "units.toml"] {
+        std::fs::read(root.join(name)).ok().hash(&mut h);
+    }
+    h.finish()
+}
+
 pub fn load(root: &Path) -> Result<SiteSource, Diagnostics> {
+    load_cached(root, None)
+}
+
+/// [`load`], taking parsed reports from `cache` where their files are unchanged, and
+/// leaving in it every report this load parsed or kept.
+pub fn load_cached(
+    root: &Path,
+    mut cache: Option<&mut ReportCache>,
+) -> Result<SiteSource, Diagnostics> {
     let mut diags = Diagnostics::default();
+    if let Some(c) = cache.as_deref_mut() {
+        let now = settings_stamp(root);
+        if c.settings != now {
+            c.reports.clear();
+            c.settings = now;
+        }
+    }
     let config_path = root.join("bantin.toml");
     let config = read_settings(root, "bantin.toml", Config::parse)
         .map_err(|ds| diags.extend(ds))
@@ -143,20 +202,38 @@ pub fn load(root: &Path) -> Result<SiteSource, Diagnostics> {
     };
 
     let (markdown, assets) = walk_content(root, &mut diags);
-    let parsed: Vec<Result<Report, Vec<Diagnostic>>> = markdown
+    let cached = cache.as_deref();
+    type Parsed = Result<(Report, Option<FileStamp>), Vec<Diagnostic>>;
+    let parsed: Vec<Parsed> = markdown
         .par_iter()
         .map(|(source, abs)| {
+            let stamp = cached.and_then(|_| file_stamp(abs));
+            let hit = cached
+                .and_then(|c| c.reports.get(source))
+                .filter(|(was, _)| Some(*was) == stamp);
+            if let Some((_, report)) = hit {
+                return Ok((report.clone(), stamp));
+            }
             let shown = Path::new("content").join(source);
             let text = read_text(abs, &shown).map_err(|d| vec![d])?;
-            crate::report::parse(&text, source, &shown, &config, units.as_ref())
+            crate::report::parse(&text, source, &shown, &config, units.as_ref()).map(|r| (r, stamp))
         })
         .collect();
     let mut reports = Vec::with_capacity(parsed.len());
+    let mut kept = HashMap::new();
     for r in parsed {
         match r {
-            Ok(report) => reports.push(report),
+            Ok((report, stamp)) => {
+                if let Some(stamp) = stamp {
+                    kept.insert(report.source.clone(), (stamp, report.clone()));
+                }
+                reports.push(report)
+            }
             Err(ds) => diags.extend(ds),
         }
+    }
+    if let Some(cache) = cache {
+        cache.reports = kept;
     }
 
     match (theme, units) {

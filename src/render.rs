@@ -5,6 +5,7 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use rayon::prelude::*;
 use tera::{Kwargs, State, Tera, Value};
@@ -281,34 +282,10 @@ pub fn render_site_into(site: &Site, tera: &Tera, sink: Sink) -> Result<(), Diag
             }
         },
     );
-    // One mistake in a template fails every page that uses it: each is reported once,
-    // with the first page it failed on and how many others.
-    let mut failed: std::collections::BTreeMap<_, (String, usize, Diagnostic)> = Default::default();
-    for (page, d) in failures
+    let failures = failures
         .into_iter()
-        .chain(search_files.err().map(|d| (String::new(), d)))
-    {
-        let key = (d.file.clone(), d.line, d.column, d.message.clone());
-        let entry = failed.entry(key).or_insert_with(|| (page.clone(), 0, d));
-        if page < entry.0 {
-            entry.0 = page;
-        }
-        entry.1 += 1;
-    }
-    if !failed.is_empty() {
-        let mut diags = Diagnostics::default();
-        for (_, (page, count, mut d)) in failed {
-            let others = match count {
-                1 => String::new(),
-                2 => " (and 1 other page)".to_string(),
-                n => format!(" (and {} other pages)", n - 1),
-            };
-            if !page.is_empty() && d.file != Path::new(&page) {
-                d.message = format!("rendering {page}{others}: {}", d.message);
-            }
-            diags.push(d);
-        }
-        diags.sort();
+        .chain(search_files.err().map(|d| (String::new(), d)));
+    if let Some(diags) = failures_reported(failures) {
         return Err(diags);
     }
     for (path, report) in &site.aliases {
@@ -334,6 +311,121 @@ pub fn render_site_into(site: &Site, tera: &Tera, sink: Sink) -> Result<(), Diag
             .map_err(|d| Diagnostics(vec![d]))?;
     }
     Ok(())
+}
+
+/// One mistake in a template fails every page that uses it: each is reported once,
+/// with the first page it failed on and how many others. None when nothing failed.
+fn failures_reported(failures: impl Iterator<Item = (String, Diagnostic)>) -> Option<Diagnostics> {
+    let mut failed: std::collections::BTreeMap<_, (String, usize, Diagnostic)> = Default::default();
+    for (page, d) in failures {
+        let key = (d.file.clone(), d.line, d.column, d.message.clone());
+        let entry = failed.entry(key).or_insert_with(|| (page.clone(), 0, d));
+        if page < entry.0 {
+            entry.0 = page;
+        }
+        entry.1 += 1;
+    }
+    if failed.is_empty() {
+        return None;
+    }
+    let mut diags = Diagnostics::default();
+    for (_, (page, count, mut d)) in failed {
+        let others = match count {
+            1 => String::new(),
+            2 => " (and 1 other page)".to_string(),
+            n => format!(" (and {} other pages)", n - 1),
+        };
+        if !page.is_empty() && d.file != Path::new(&page) {
+            d.message = format!("rendering {page}{others}: {}", d.message);
+        }
+        diags.push(d);
+    }
+    diags.sort();
+    Some(diags)
+}
+
+/// The pages of an earlier build, each with the fingerprint of what it was made from
+/// (`serve` keeps them between builds).
+#[derive(Default)]
+pub struct PageCache {
+    pages: HashMap<String, (u64, Arc<Vec<u8>>)>,
+}
+
+/// What [`render_site_cached`] made.
+pub struct CachedRender {
+    /// Every file of the site but the search index, sorted by path.
+    pub files: Vec<(String, Arc<Vec<u8>>)>,
+    /// How many pages were rendered; the others were taken from the cache.
+    pub rendered: usize,
+}
+
+/// [`render_site`] without the search index, rendering only the pages whose
+/// fingerprint (their context, the templates, what every page shares) changed since
+/// the build that left `cache`; the other pages keep their bytes.
+pub fn render_site_cached(
+    site: &Site,
+    tera: &Tera,
+    cache: &mut PageCache,
+) -> Result<CachedRender, Diagnostics> {
+    let shared = Shared::new_printed(site, true);
+    let tera = &with_globals(tera, &shared);
+    let old = &cache.pages;
+    // Each page: its path, fingerprint, bytes, and whether it was rendered here.
+    type Done = Result<(String, u64, Arc<Vec<u8>>, bool), (String, Diagnostic)>;
+    let done: Vec<Done> = site
+        .pages
+        .par_iter()
+        .map(|page| {
+            let root = root_of(&page.file);
+            let (template, ctx) = context::page_context_printed(site, &shared, page, &root, true);
+            let print = ctx.print();
+            if let Some((was, bytes)) = old.get(&page.file) {
+                if *was == print {
+                    return Ok((page.file.clone(), print, bytes.clone(), false));
+                }
+            }
+            let mut bytes = Vec::with_capacity(16 << 10);
+            tera.render_to(template, &ctx.ctx, &mut bytes)
+                .map_err(|e| (page.file.clone(), template_error_in(site, template, &e)))?;
+            Ok((page.file.clone(), print, Arc::new(bytes), true))
+        })
+        .collect();
+    let mut pages = HashMap::with_capacity(done.len());
+    let mut files = Vec::with_capacity(done.len() + site.aliases.len());
+    let mut failures = Vec::new();
+    let mut rendered = 0;
+    for d in done {
+        match d {
+            Ok((path, print, bytes, fresh)) => {
+                rendered += usize::from(fresh);
+                pages.insert(path.clone(), (print, bytes.clone()));
+                files.push((path, bytes));
+            }
+            Err(f) => failures.push(f),
+        }
+    }
+    if let Some(diags) = failures_reported(failures.into_iter()) {
+        return Err(diags);
+    }
+    cache.pages = pages;
+    for (path, report) in &site.aliases {
+        let bytes = redirect_page(
+            path,
+            &link(&site.entries[*report].dir, site.config.pretty_links),
+        );
+        files.push((path.clone(), Arc::new(bytes.into_bytes())));
+    }
+    if let Some(base) = &site.config.base_url {
+        for feed in crate::feeds::feeds(site, base) {
+            files.push((feed.path, Arc::new(feed.bytes)));
+        }
+        files.push((
+            "sitemap.xml".into(),
+            Arc::new(crate::feeds::sitemap(site, base).into_bytes()),
+        ));
+    }
+    files.sort_by(|a, b| a.0.cmp(&b.0));
+    Ok(CachedRender { files, rendered })
 }
 
 /// The Tera with what every page shares (`config`, `t`, `lang`, `site`) in its global

@@ -45,7 +45,7 @@ pub struct Report {
     pub aliases: Vec<(String, usize)>,
     pub extra: serde_json::Value,
     /// The Markdown after the front matter.
-    pub body: String,
+    pub body: std::sync::Arc<str>,
     /// Line of the file on which `body` starts.
     pub body_line: usize,
 }
@@ -235,7 +235,7 @@ pub fn parse(
                 slug,
                 aliases,
                 extra,
-                body: crate::lang::nfc(body),
+                body: crate::lang::nfc(body).into(),
                 body_line,
             })
         }

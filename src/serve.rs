@@ -29,7 +29,7 @@ use serde_json::json;
 use tiny_http::{Header, Method, Request, Response};
 
 use crate::diag::Diagnostics;
-use crate::render::{escape_html, Rendered};
+use crate::render::escape_html;
 use crate::site::{BuildOptions, CopiedFile};
 use crate::theme::Bytes;
 
@@ -37,7 +37,7 @@ use crate::theme::Bytes;
 pub const DEFAULT_PORT: u16 = 1111;
 /// A burst of changes (a `git checkout`) is one rebuild: the build waits until the
 /// sources have been quiet this long...
-const DEBOUNCE: Duration = Duration::from_millis(100);
+const DEBOUNCE: Duration = Duration::from_millis(30);
 /// ...but no longer than this after the first change.
 const DEBOUNCE_MAX: Duration = Duration::from_millis(1000);
 /// How often an idle event stream sends a comment, to notice closed pages.
@@ -85,9 +85,10 @@ pub fn parse_bind(s: &str) -> Result<IpAddr, String> {
 }
 
 /// One file of the served site.
+#[derive(Clone)]
 enum Served {
-    /// A rendered page, feed or redirect.
-    Page(Vec<u8>),
+    /// A rendered page, feed or redirect (shared with the build cache).
+    Page(Arc<Vec<u8>>),
     Embedded(&'static [u8]),
     /// A copied file, read when asked for.
     Disk(PathBuf),
@@ -108,7 +109,7 @@ impl Snapshot {
                 .files
                 .iter()
                 .all(|(path, a)| match (a, other.files.get(path)) {
-                    (Served::Page(a), Some(Served::Page(b))) => a == b,
+                    (Served::Page(a), Some(Served::Page(b))) => Arc::ptr_eq(a, b) || a == b,
                     (Served::Embedded(a), Some(Served::Embedded(b))) => a == b,
                     (Served::Disk(a), Some(Served::Disk(b))) => a == b,
                     _ => false,
@@ -147,6 +148,8 @@ struct Shared {
     root: PathBuf,
     options: BuildOptions,
     site: RwLock<Option<Arc<Snapshot>>>,
+    /// What the last build leaves for the next one: only the rebuild thread locks it.
+    cache: Mutex<crate::BuildCache>,
     live: Mutex<Live>,
     changed: Condvar,
     streams: AtomicUsize,
@@ -177,6 +180,7 @@ pub fn run(options: &ServeOptions) -> Result<(), String> {
             ..BuildOptions::default()
         },
         site: RwLock::new(None),
+        cache: Mutex::new(crate::BuildCache::default()),
         live: Mutex::new(Live {
             seq: 0,
             errors: None,
@@ -337,7 +341,22 @@ fn rebuild(shared: &Shared, seen: &Seen) {
     let started = now_ns();
     let clock = Instant::now();
     let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        crate::render_all(&shared.root, &shared.options)
+        let mut cache = shared.cache.lock().unwrap_or_else(|e| e.into_inner());
+        // A file the watcher saw change is read again, whatever its size and time say.
+        cache.reports.forget(
+            seen.changed
+                .iter()
+                .filter_map(|p| p.strip_prefix("content/")),
+        );
+        if seen.rescan {
+            *cache = crate::BuildCache::default();
+        }
+        let built = crate::render_all_cached(&shared.root, &shared.options, &mut cache);
+        if built.is_err() {
+            // Whatever a failed build left half-made is not trusted.
+            *cache = crate::BuildCache::default();
+        }
+        built
     }));
     let ms = clock.elapsed().as_millis();
     let was_ok = shared
@@ -347,18 +366,34 @@ fn rebuild(shared: &Shared, seen: &Seen) {
         .unwrap_or(false);
     let mut good = false;
     let errors = match result {
-        Ok(Ok((site, pages))) => {
+        Ok(Ok((site, rendered))) => {
             good = true;
             for w in site.diagnostics.warnings() {
                 eprintln!("{w}\n");
             }
-            let (count, files, reports) = (pages.len(), site.files.len(), site.entries.len());
+            let (count, files, reports) =
+                (rendered.files.len(), site.files.len(), site.entries.len());
             let old = current(shared);
-            let fresh = snapshot(
+            let mut fresh = snapshot(
                 old.as_ref().map_or(1, |s| s.generation + 1),
-                pages,
-                site.files,
+                rendered.files,
+                site.files.clone(),
             );
+            // The search index is made once the pages are served (it takes longer than
+            // they do); until then the last one is served with them.
+            if site.config.search {
+                if let Some(old) = &old {
+                    for (path, served) in &old.files {
+                        if let (true, Served::Page(bytes)) = (is_search_file(path), served) {
+                            fresh
+                                .files
+                                .entry(path.clone())
+                                .or_insert_with(|| Served::Page(bytes.clone()));
+                        }
+                    }
+                }
+            }
+            let search_pending = site.config.search;
             // Nothing to reload for: a save without a change, a file the build ignores.
             let unchanged = old.as_ref().is_some_and(|old| {
                 was_ok
@@ -384,7 +419,45 @@ fn rebuild(shared: &Shared, seen: &Seen) {
             if first {
                 println!("Built {reports} reports: {count} pages and {files} files in {ms} ms.");
             } else {
-                println!("Rebuilt in {ms} ms ({count} pages, build {generation}).");
+                let again = rendered.rendered;
+                println!("Rebuilt in {ms} ms ({again} of {count} pages rendered again, build {generation}).");
+            }
+            if search_pending {
+                // Open pages reload now; the build goes on with the search index.
+                // (`started` says a build is whole: it is set once the index is in.)
+                {
+                    let mut live = shared.live.lock().unwrap_or_else(|e| e.into_inner());
+                    live.seq += 1;
+                    live.errors = None;
+                }
+                shared.changed.notify_all();
+                let index = crate::on_render_threads(|| crate::search::index_files(&site));
+                if let Some(served) = current(shared) {
+                    let mut files: HashMap<String, Served> = served
+                        .files
+                        .iter()
+                        .filter(|(path, _)| !is_search_file(path))
+                        .map(|(path, f)| (path.clone(), f.clone()))
+                        .collect();
+                    for r in index {
+                        files.insert(r.path, Served::Page(Arc::new(r.bytes)));
+                    }
+                    let with_index = Snapshot {
+                        generation: served.generation,
+                        files,
+                    };
+                    drop(
+                        shared
+                            .site
+                            .write()
+                            .unwrap_or_else(|e| e.into_inner())
+                            .replace(Arc::new(with_index)),
+                    );
+                }
+                let mut live = shared.live.lock().unwrap_or_else(|e| e.into_inner());
+                live.building = false;
+                live.started = started;
+                return;
             }
             None
         }
@@ -430,7 +503,16 @@ fn error_text(diags: &Diagnostics) -> String {
     text
 }
 
-fn snapshot(generation: u64, pages: Vec<Rendered>, copied: Vec<CopiedFile>) -> Snapshot {
+/// The files of the search index, made after the pages (see `rebuild`).
+fn is_search_file(path: &str) -> bool {
+    path.starts_with("tim-kiem/") && path.ends_with(".js")
+}
+
+fn snapshot(
+    generation: u64,
+    pages: Vec<(String, Arc<Vec<u8>>)>,
+    copied: Vec<CopiedFile>,
+) -> Snapshot {
     let mut files = HashMap::with_capacity(pages.len() + copied.len());
     // Copied files first, so that a page wins over a file of the same name (as on disk).
     for f in copied {
@@ -440,8 +522,8 @@ fn snapshot(generation: u64, pages: Vec<Rendered>, copied: Vec<CopiedFile>) -> S
         };
         files.insert(f.out, served);
     }
-    for p in pages {
-        files.insert(p.path, Served::Page(p.bytes));
+    for (path, bytes) in pages {
+        files.insert(path, Served::Page(bytes));
     }
     Snapshot { generation, files }
 }

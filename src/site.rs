@@ -35,7 +35,12 @@ pub struct Entry {
     pub report: Report,
     /// The folder of its page, "2023/09/slug/".
     pub dir: String,
-    pub html: String,
+    /// Shared with serve's cache of rendered Markdown (an unchanged report is not
+    /// rendered again).
+    pub html: std::sync::Arc<str>,
+    /// A hash of `html` when the build keeps a cache (0 otherwise): page fingerprints
+    /// use it instead of hashing the HTML again.
+    pub html_stamp: u64,
     /// From front matter, else the first paragraph.
     pub summary: String,
     /// The cover image: a path from the site root, or an absolute URL.
@@ -189,6 +194,27 @@ struct Resolver<'a> {
     targets: &'a HashMap<String, String>,
 }
 
+impl Resolver<'_> {
+    /// A fingerprint of every link target and of `allow_html`: rendered Markdown is
+    /// good for as long as it stays the same. Never 0 (0 means "no cache").
+    fn stamp(&self, allow_html: bool) -> u64 {
+        use std::hash::{Hash, Hasher};
+        // The map's order is random: the pairs' hashes are summed, not chained.
+        let sum = self
+            .targets
+            .iter()
+            .map(|pair| {
+                let mut h = std::collections::hash_map::DefaultHasher::new();
+                pair.hash(&mut h);
+                h.finish()
+            })
+            .fold(0u64, u64::wrapping_add);
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        (sum, self.targets.len(), allow_html).hash(&mut h);
+        h.finish().max(1)
+    }
+}
+
 impl LinkResolver for Resolver<'_> {
     fn resolve(&self, target: &str) -> Option<String> {
         let target = target.trim_end_matches('/');
@@ -205,8 +231,48 @@ impl LinkResolver for Resolver<'_> {
     }
 }
 
+/// Markdown rendered by an earlier build, by report source: `serve` keeps it between
+/// builds, so that only the reports whose text changed are rendered again. An entry is
+/// used only for the same text, options and link targets.
+#[derive(Default)]
+pub struct MarkdownCache {
+    entries: HashMap<String, CachedMarkdown>,
+}
+
+struct CachedMarkdown {
+    /// What the HTML was made from.
+    body: std::sync::Arc<str>,
+    body_line: usize,
+    /// [`Resolver::stamp`] and the options: every link's target went into the HTML.
+    inputs: u64,
+    html: std::sync::Arc<str>,
+    html_stamp: u64,
+    summary: String,
+    dead_links: Vec<crate::markdown::DeadLink>,
+}
+
+impl MarkdownCache {
+    fn get(&self, report: &Report, inputs: u64) -> Option<&CachedMarkdown> {
+        self.entries.get(&report.source).filter(|c| {
+            c.inputs == inputs
+                && c.body_line == report.body_line
+                && (std::sync::Arc::ptr_eq(&c.body, &report.body) || *c.body == *report.body)
+        })
+    }
+}
+
 impl Site {
     pub fn build(source: SiteSource, options: &BuildOptions) -> Result<Site, Diagnostics> {
+        Site::build_cached(source, options, None)
+    }
+
+    /// [`Site::build`], taking Markdown from `cache` where it is still good, and
+    /// leaving in it what this build rendered.
+    pub fn build_cached(
+        source: SiteSource,
+        options: &BuildOptions,
+        mut cache: Option<&mut MarkdownCache>,
+    ) -> Result<Site, Diagnostics> {
         let SiteSource {
             mut config,
             units,
@@ -275,15 +341,37 @@ impl Site {
         let resolver = Resolver { targets: &targets };
         let allow_html = config.markdown.allow_html;
         let strict = options.strict_links;
-        let rendered: Vec<(Entry, Vec<Diagnostic>)> = reports
+        let inputs = cache.as_ref().map_or(0, |_| resolver.stamp(allow_html));
+        let cached = cache.as_deref();
+        let rendered: Vec<(Entry, Vec<Diagnostic>, Option<CachedMarkdown>)> = reports
             .into_par_iter()
             .zip(dirs)
-            .map(|(report, dir)| render_entry(report, dir, allow_html, strict, &resolver))
+            .map(|(report, dir)| {
+                let hit = cached.and_then(|c| c.get(&report, inputs));
+                render_entry(report, dir, allow_html, strict, &resolver, hit, inputs)
+            })
             .collect();
         let mut entries = Vec::with_capacity(rendered.len());
-        for (entry, ds) in rendered {
+        let mut fresh = HashMap::with_capacity(if cache.is_some() { rendered.len() } else { 0 });
+        for (entry, ds, made) in rendered {
+            if let Some(made) = made {
+                fresh.insert(entry.report.source.clone(), made);
+            }
             entries.push(entry);
             diags.extend(ds);
+        }
+        if let Some(cache) = cache.as_mut() {
+            // Kept: what this build used or made. Gone: reports no longer there.
+            let mut kept = HashMap::with_capacity(entries.len());
+            for e in &entries {
+                let source = &e.report.source;
+                if let Some(made) = fresh.remove(source) {
+                    kept.insert(source.clone(), made);
+                } else if let Some(old) = cache.entries.remove(source) {
+                    kept.insert(source.clone(), old);
+                }
+            }
+            cache.entries = kept;
         }
 
         let taxonomies = build_taxonomies(&mut entries);
@@ -560,27 +648,64 @@ fn assign_dirs(reports: &[Report], diags: &mut Diagnostics) -> Vec<String> {
     dirs
 }
 
+/// A report made an entry: its Markdown rendered (or taken from `cached`), its cover
+/// and links checked. Returns what a [`MarkdownCache`] would keep when `inputs` is not
+/// 0 and the Markdown was rendered here.
 fn render_entry(
     mut report: Report,
     dir: String,
     allow_html: bool,
     strict: bool,
     resolver: &Resolver,
-) -> (Entry, Vec<Diagnostic>) {
+    cached: Option<&CachedMarkdown>,
+    inputs: u64,
+) -> (Entry, Vec<Diagnostic>, Option<CachedMarkdown>) {
     let mut diags = Vec::new();
-    let rendered = crate::markdown::render(
-        &MarkdownInput {
-            text: &report.body,
-            source: &report.source,
-            first_line: report.body_line,
-            root: "../../../",
-        },
-        allow_html,
-        resolver,
-    );
+    let (html, html_stamp, summary, dead_links, made) = match cached {
+        Some(c) => (
+            c.html.clone(),
+            c.html_stamp,
+            c.summary.clone(),
+            c.dead_links.clone(),
+            None,
+        ),
+        None => {
+            let rendered = crate::markdown::render(
+                &MarkdownInput {
+                    text: &report.body,
+                    source: &report.source,
+                    first_line: report.body_line,
+                    root: "../../../",
+                },
+                allow_html,
+                resolver,
+            );
+            let html: std::sync::Arc<str> = rendered.html.into();
+            let html_stamp = match inputs {
+                0 => 0,
+                _ => xxhash_rust::xxh3::xxh3_64(html.as_bytes()),
+            };
+            let made = (inputs != 0).then(|| CachedMarkdown {
+                body: report.body.clone(),
+                body_line: report.body_line,
+                inputs,
+                html: html.clone(),
+                html_stamp,
+                summary: rendered.summary.clone(),
+                dead_links: rendered.dead_links.clone(),
+            });
+            (
+                html,
+                html_stamp,
+                rendered.summary,
+                rendered.dead_links,
+                made,
+            )
+        }
+    };
     // The Markdown is not needed again once it is HTML: on a big site the sources are a
     // fifth of the memory.
-    report.body = String::new();
+    report.body = "".into();
     let dead = |file: &std::path::Path, what: String| {
         if strict {
             Diagnostic::error(file, what)
@@ -588,7 +713,7 @@ fn render_entry(
             Diagnostic::warning(file, what)
         }
     };
-    for d in &rendered.dead_links {
+    for d in &dead_links {
         diags.push(
             dead(&report.file, format!("the link `{}` reaches nothing", d.link))
                 .at(d.line, d.column)
@@ -622,19 +747,20 @@ fn render_entry(
     });
     let summary = match &report.summary {
         Some(s) => s.clone(),
-        None => rendered.summary,
+        None => summary,
     };
     let entry = Entry {
         report,
         dir,
-        html: rendered.html,
+        html,
+        html_stamp,
         summary,
         cover_src,
         kind: None,
         documents: Vec::new(),
         tags: Vec::new(),
     };
-    (entry, diags)
+    (entry, diags, made)
 }
 
 pub fn is_external(url: &str) -> bool {

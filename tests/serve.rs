@@ -926,3 +926,121 @@ fn switching_git_branches_ends_like_a_fresh_build() {
         assert_same(&served, &site.fresh_build());
     }
 }
+
+/// Rebuilds reuse what did not change (parsed reports, rendered Markdown, pages whose
+/// fingerprint is the same): after every kind of single edit the served site must
+/// still be, byte for byte, what a fresh build gives.
+#[test]
+fn each_kind_of_edit_ends_like_a_fresh_build() {
+    let site = sample();
+    for i in 0..6 {
+        site.write(
+            &format!("content/2022/{:02}/bai-{i}.md", i + 1),
+            report(
+                &format!("Bài số {i}"),
+                &format!("2022-{:02}-10", i + 1),
+                ["tinh-uy", "huyen-uy-an-phu", "so-thong-tin"][i % 3],
+                &format!("tags = [\"chủ đề {}\"]\nkind = \"Hội nghị\"\n", i % 2),
+            ),
+        );
+    }
+    let server = Server::start(&site);
+    assert_same(&served_tree(&server), &site.fresh_build());
+    let bai = |i: usize| format!("content/2022/{:02}/bai-{i}.md", i + 1);
+    type Edit<'a> = (&'a str, Box<dyn Fn() + 'a>);
+    let edits: Vec<Edit> = vec![
+        (
+            "a body",
+            Box::new(|| {
+                let text = fs::read_to_string(site.path(&bai(2))).unwrap();
+                site.write(&bai(2), text.replace("Nội dung", "Nội dung đã sửa"));
+            }),
+        ),
+        (
+            "a title (its slug, its neighbours, its lists)",
+            Box::new(|| {
+                let text = fs::read_to_string(site.path(&bai(3))).unwrap();
+                site.write(&bai(3), text.replace("Bài số 3", "Bài số ba đã đổi tên"));
+            }),
+        ),
+        (
+            "a tag (term counts on other reports)",
+            Box::new(|| {
+                let text = fs::read_to_string(site.path(&bai(1))).unwrap();
+                site.write(&bai(1), text.replace("chủ đề 1", "chủ đề mới"));
+            }),
+        ),
+        (
+            "a unit",
+            Box::new(|| {
+                let text = fs::read_to_string(site.path(&bai(4))).unwrap();
+                site.write(&bai(4), text.replace("huyen-uy-an-phu", "tinh-uy"));
+            }),
+        ),
+        (
+            "a date (its month, its year, the order)",
+            Box::new(|| {
+                let text = fs::read_to_string(site.path(&bai(0))).unwrap();
+                site.write(&bai(0), text.replace("2022-01-10", "2023-12-31"));
+            }),
+        ),
+        (
+            "a link to another report",
+            Box::new(|| {
+                site.write(
+                    "content/2022/lien-ket.md",
+                    report("Liên kết", "2022-08-01", "tinh-uy", "")
+                        + "Xem [bài kia](02/bai-1.md) và [bài mất](khong-co.md).\n",
+                );
+            }),
+        ),
+        (
+            "the report a link points at, renamed",
+            Box::new(|| {
+                fs::rename(site.path(&bai(1)), site.path("content/2022/02/doi-ten.md")).unwrap();
+            }),
+        ),
+        (
+            "a report deleted",
+            Box::new(|| {
+                fs::remove_file(site.path(&bai(5))).unwrap();
+            }),
+        ),
+        (
+            "a template",
+            Box::new(|| {
+                site.write(
+                    "templates/partials/cards.html",
+                    "{% for r in reports %}<p class=\"the\">{{ r.title }}</p>{% endfor %}",
+                );
+            }),
+        ),
+        (
+            "the units",
+            Box::new(|| {
+                site.write("units.toml", UNITS.replace("Tỉnh ủy", "Tỉnh ủy tỉnh"));
+            }),
+        ),
+        (
+            "the settings",
+            Box::new(|| {
+                site.write(
+                    "bantin.toml",
+                    CONFIG.replace("paginate = 5", "paginate = 2"),
+                );
+            }),
+        ),
+    ];
+    for (what, edit) in &edits {
+        edit();
+        server.settled(&site);
+        let served = served_tree(&server);
+        let built = site.fresh_build();
+        assert_eq!(
+            served.keys().collect::<Vec<_>>(),
+            built.keys().collect::<Vec<_>>(),
+            "after an edit of {what}"
+        );
+        assert_same(&served, &built);
+    }
+}
