@@ -274,9 +274,7 @@ pub fn render_site_into(site: &Site, tera: &Tera, sink: Sink) -> Result<(), Diag
         },
         || {
             if site.config.search {
-                crate::search::index_files(site)
-                    .into_iter()
-                    .try_for_each(sink)
+                crate::search::index_files_into(site, sink)
             } else {
                 Ok(())
             }

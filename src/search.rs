@@ -398,6 +398,20 @@ fn pack(fields: u16, count: u32) -> u16 {
     (fields << 4) | count.min(15) as u16
 }
 
+/// Whether any of the eight bytes of `word` may end a run of text in [`html_text`]: `<`,
+/// `&` or a byte below 0x20 (exact per word, not per byte).
+#[inline(always)]
+fn ends_run(word: u64) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let has_zero = |v: u64| v.wrapping_sub(ONES) & !v & HIGH;
+    let below_space = word.wrapping_sub(ONES * 0x20) & !word & HIGH;
+    (below_space
+        | has_zero(word ^ (ONES * u64::from(b'<')))
+        | has_zero(word ^ (ONES * u64::from(b'&'))))
+        != 0
+}
+
 /// Plain text of rendered HTML, for the index and the snippets: tags out (a space for
 /// every tag but inline formatting), entities decoded, white space collapsed.
 pub fn html_text(html: &str) -> String {
@@ -505,6 +519,14 @@ pub fn html_text(html: &str) -> String {
             _ => {
                 // A run of text, single spaces included: copied at once.
                 let start = i;
+                // Eight bytes at a time while none of them ends the run.
+                while i + 8 <= n {
+                    let word = u64::from_le_bytes(bytes[i..i + 8].try_into().unwrap_or([0; 8]));
+                    if ends_run(word) {
+                        break;
+                    }
+                    i += 8;
+                }
                 while i < n && !STOP[bytes[i] as usize] {
                     i += 1;
                 }
@@ -516,7 +538,7 @@ pub fn html_text(html: &str) -> String {
                     space = true;
                     i += 1;
                 }
-                doubled |= bytes[start..i].windows(2).any(|w| w == b"  ");
+                doubled = doubled || html[start..i].contains("  ");
             }
         }
     }
@@ -1341,6 +1363,23 @@ fn result_file(
 
 /// Every file of the search index (see the module's documentation), in path order.
 pub fn index_files(site: &Site) -> Vec<Rendered> {
+    let out = std::sync::Mutex::new(Vec::new());
+    let _ = index_files_into(site, &|r| {
+        out.lock().unwrap_or_else(|e| e.into_inner()).push(r);
+        Ok(())
+    });
+    let mut out = out.into_inner().unwrap_or_else(|e| e.into_inner());
+    out.sort_by(|a, b| a.path.cmp(&b.path));
+    out
+}
+
+/// [`index_files`], each file handed to `sink` as soon as it is made (the result files
+/// of a run of reports as soon as the run is indexed, on the thread that indexed it),
+/// in no fixed order. Stops at the first error of `sink`.
+pub fn index_files_into(
+    site: &Site,
+    sink: crate::render::Sink,
+) -> Result<(), crate::diag::Diagnostic> {
     let pretty = site.config.pretty_links;
     let n = site.entries.len();
     let order = site.units.preorder();
@@ -1353,7 +1392,7 @@ pub fn index_files(site: &Site) -> Vec<Rendered> {
     // Runs of about a thousand reports: their tables stay in the caches, and only the
     // plain text of the runs being indexed is kept.
     let chunk_len = n.div_ceil(threads).clamp(64, 1000);
-    let runs: Vec<(Chunk, Vec<Rendered>)> = (0..n.div_ceil(chunk_len))
+    let runs: Vec<Result<Chunk, crate::diag::Diagnostic>> = (0..n.div_ceil(chunk_len))
         .into_par_iter()
         .map(|c| {
             let run = c * chunk_len..n.min((c + 1) * chunk_len);
@@ -1367,14 +1406,12 @@ pub fn index_files(site: &Site) -> Vec<Rendered> {
                 .map(|(i, body)| doc_fields(site, i, body))
                 .collect();
             let chunk = index_chunk(&docs, run.start as u32);
-            let files = run
-                .zip(&bodies)
-                .map(|(i, body)| result_file(site, i, body, &position, lang))
-                .collect();
-            (chunk, files)
+            run.zip(&bodies)
+                .try_for_each(|(i, body)| sink(result_file(site, i, body, &position, lang)))?;
+            Ok(chunk)
         })
         .collect();
-    let (chunks, files): (Vec<Chunk>, Vec<Vec<Rendered>>) = runs.into_iter().unzip();
+    let chunks = runs.into_iter().collect::<Result<Vec<Chunk>, _>>()?;
     let shards = shards(&merge(chunks), SHARD_BYTES);
     let units: Vec<ManifestUnit> = order
         .iter()
@@ -1411,21 +1448,23 @@ pub fn index_files(site: &Site) -> Vec<Rendered> {
         years,
         unit_digits,
     };
-    let mut out = Vec::with_capacity(shards.len() + n + 2);
-    out.push(Rendered {
+    sink(Rendered {
         path: "tim-kiem/search-index.js".into(),
         bytes: format!(
             "window.bantinSearchIndex = {};\n",
             serde_json::to_string(&manifest).unwrap_or_else(|_| "{}".into())
         )
         .into_bytes(),
-    });
-    for (i, (_, body)) in shards.iter().enumerate() {
-        out.push(Rendered {
-            path: format!("tim-kiem/index/{i}.js"),
-            bytes: format!("window.bantinSearch.add({i},{{{body}}});\n").into_bytes(),
-        });
-    }
+    })?;
+    shards
+        .par_iter()
+        .enumerate()
+        .try_for_each(|(i, (_, body))| {
+            sink(Rendered {
+                path: format!("tim-kiem/index/{i}.js"),
+                bytes: format!("window.bantinSearch.add({i},{{{body}}});\n").into_bytes(),
+            })
+        })?;
     // Fixed-width digits (32 values each, the low digit first) per report.
     let mut unit_of = String::with_capacity(n * unit_digits);
     for e in &site.entries {
@@ -1435,13 +1474,10 @@ pub fn index_files(site: &Site) -> Vec<Rendered> {
             p >>= 5;
         }
     }
-    out.push(Rendered {
+    sink(Rendered {
         path: "tim-kiem/index/don-vi.js".into(),
         bytes: format!("window.bantinSearch.unitsOf({{\"units\":\"{unit_of}\"}});\n").into_bytes(),
-    });
-    out.extend(files.into_iter().flatten());
-    out.sort_by(|a, b| a.path.cmp(&b.path));
-    out
+    })
 }
 
 #[cfg(test)]
@@ -1543,6 +1579,25 @@ mod tests {
             "Kết quả Có 4.944 lượt & 5<6 'x' một hai"
         );
         assert_eq!(html_text("a &bogus; b & c"), "a &bogus; b & c");
+        // Long runs (read eight bytes at a time) ending at every offset.
+        for k in 0..20 {
+            let run = "Nghị quyết".repeat(3);
+            let cut = run.char_indices().nth(k).map_or(run.len(), |(i, _)| i);
+            let (a, b) = run.split_at(cut);
+            let words = |s: String| s.split_whitespace().collect::<Vec<_>>().join(" ");
+            assert_eq!(
+                html_text(&format!("<p>{a}<br>{b}</p>")),
+                words(format!("{a} {b}"))
+            );
+            assert_eq!(
+                html_text(&format!("{a}\t\n{b}  x")),
+                words(format!("{a} {b} x"))
+            );
+            assert_eq!(
+                html_text(&format!("{a}&amp;{b}\u{1}")),
+                format!("{a}&{b}\u{1}")
+            );
+        }
     }
 
     fn sample_docs() -> Vec<(String, String, String)> {
