@@ -573,7 +573,7 @@ pub fn page_context(
     page: &Page,
     root: &str,
 ) -> (&'static str, Context) {
-    let (template, ctx) = page_context_printed(site, shared, page, root, false);
+    let (template, ctx) = page_context_printed(site, shared, page, root, false, true);
     (template, ctx.ctx)
 }
 
@@ -587,10 +587,12 @@ pub fn page_context_printed(
     page: &Page,
     root: &str,
     printed: bool,
+    context: bool,
 ) -> (&'static str, PageCtx) {
     let mut ctx = PageCtx {
         ctx: Context::new(),
         print: printed.then(xxhash_rust::xxh3::Xxh3::new),
+        make: context,
     };
     ctx.insert("root", root);
     let per = site.config.paginate;
@@ -616,7 +618,9 @@ pub fn page_context_printed(
                 print_json(print, "report", &view);
                 view.content = content;
             }
-            ctx.ctx.insert("report", &view);
+            if ctx.make {
+                ctx.ctx.insert("report", &view);
+            }
             (
                 "report.html",
                 "report",
@@ -631,21 +635,26 @@ pub fn page_context_printed(
             ctx.cards("reports", shared, &year.reports);
             // The reports grouped by month, newest first: a template that filtered
             // the year's reports once per month did months × reports tests.
-            let months: Vec<Value> = year
-                .months
-                .iter()
-                .zip(&view.months)
-                .map(|(month, view)| {
-                    Value::from_serializable(&MonthReports {
-                        month: view,
-                        reports: cards(shared, &month.reports),
+            let months: Vec<Value> = if !ctx.make {
+                Vec::new()
+            } else {
+                year.months
+                    .iter()
+                    .zip(&view.months)
+                    .map(|(month, view)| {
+                        Value::from_serializable(&MonthReports {
+                            month: view,
+                            reports: cards(shared, &month.reports),
+                        })
                     })
-                })
-                .collect();
+                    .collect()
+            };
             // The months' cards are the year's, already printed: only the grouping.
             let grouping: Vec<usize> = year.months.iter().map(|m| m.reports.len()).collect();
             ctx.print_only("months", &grouping);
-            ctx.ctx.insert_value("months", Value::from(months));
+            if ctx.make {
+                ctx.ctx.insert_value("months", Value::from(months));
+            }
             ("year.html", "year", year.year.to_string())
         }
         PageKind::Month(y, m) => {
@@ -746,12 +755,16 @@ pub fn page_context_printed(
 pub struct PageCtx {
     pub ctx: Context,
     print: Option<xxhash_rust::xxh3::Xxh3>,
+    /// Whether `ctx` is filled (a fingerprint alone is much cheaper).
+    make: bool,
 }
 
 impl PageCtx {
     fn insert<T: Serialize + ?Sized>(&mut self, key: &'static str, value: &T) {
         self.print_only(key, value);
-        self.ctx.insert(key, value);
+        if self.make {
+            self.ctx.insert(key, value);
+        }
     }
 
     fn print_only<T: Serialize + ?Sized>(&mut self, key: &'static str, value: &T) {
@@ -768,7 +781,9 @@ impl PageCtx {
                 print.update(&shared.card_stamps[i].to_le_bytes());
             }
         }
-        self.ctx.insert_value(key, Value::from(cards(shared, list)));
+        if self.make {
+            self.ctx.insert_value(key, Value::from(cards(shared, list)));
+        }
     }
 
     /// The fingerprint; 0 when none was asked for.

@@ -91,25 +91,76 @@ static NEEDS_ESCAPE: [bool; 256] = {
 
 /// The site feed and one per unit with reports in its subtree.
 pub fn feeds(site: &Site, base: &str) -> Vec<Rendered> {
-    let all: Vec<usize> = (0..site.entries.len()).collect();
-    let mut out = vec![Rendered {
+    feed_list(site)
+        .iter()
+        .map(|f| Rendered {
+            path: f.path.clone(),
+            bytes: render_feed(site, base, f).into_bytes(),
+        })
+        .collect()
+}
+
+/// One feed to write: where, its title, the page it stands for, its reports.
+pub struct FeedSpec<'a> {
+    pub path: String,
+    pub title: String,
+    pub page: String,
+    pub list: std::borrow::Cow<'a, [usize]>,
+}
+
+/// The site feed and one per unit with reports in its subtree.
+pub fn feed_list(site: &Site) -> Vec<FeedSpec<'_>> {
+    let mut out = vec![FeedSpec {
         path: "feed.xml".into(),
-        bytes: feed(site, base, &site.config.title, "feed.xml", "", &all).into_bytes(),
+        title: site.config.title.clone(),
+        page: String::new(),
+        list: (0..site.entries.len()).collect::<Vec<_>>().into(),
     }];
     for (u, unit) in site.units.units.iter().enumerate() {
         let list = &site.unit_reports[u];
         if list.is_empty() {
             continue;
         }
-        let path = format!("don-vi/{}/feed.xml", unit.id);
-        let title = format!("{} – {}", unit.name, site.config.title);
-        let page = link(&format!("don-vi/{}/", unit.id), site.config.pretty_links);
-        out.push(Rendered {
-            bytes: feed(site, base, &title, &path, &page, list).into_bytes(),
-            path,
+        out.push(FeedSpec {
+            path: format!("don-vi/{}/feed.xml", unit.id),
+            title: format!("{} – {}", unit.name, site.config.title),
+            page: link(&format!("don-vi/{}/", unit.id), site.config.pretty_links),
+            list: list.as_slice().into(),
         });
     }
     out
+}
+
+/// A fingerprint of all that goes into a feed, given each report's card stamp (title,
+/// path, date, unit, summary) and its HTML's: equal prints, equal bytes.
+pub fn feed_print(site: &Site, base: &str, spec: &FeedSpec, card_stamps: &[u64]) -> u64 {
+    let mut print = xxhash_rust::xxh3::Xxh3::new();
+    for part in [base, &spec.path, &spec.title, &spec.page] {
+        print.update(part.as_bytes());
+        print.update(&[0]);
+    }
+    let config = (
+        site.config.language as u8,
+        site.config.pretty_links,
+        site.config.description.as_deref(),
+    );
+    print.update(format!("{config:?}").as_bytes());
+    for &i in spec.list.iter().take(FEED_ENTRIES) {
+        let e = &site.entries[i];
+        print.update(&card_stamps[i].to_le_bytes());
+        print.update(&e.html_stamp.to_le_bytes());
+        for author in &e.report.authors {
+            print.update(author.as_bytes());
+            print.update(&[0]);
+        }
+        print.update(&[1]);
+    }
+    print.digest()
+}
+
+/// The Atom XML of one feed.
+pub fn render_feed(site: &Site, base: &str, spec: &FeedSpec) -> String {
+    feed(site, base, &spec.title, &spec.path, &spec.page, &spec.list)
 }
 
 fn feed(

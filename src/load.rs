@@ -204,6 +204,7 @@ pub fn load_cached(
     let (markdown, assets) = walk_content(root, &mut diags);
     let cached = cache.as_deref();
     type Parsed = Result<(Report, Option<FileStamp>), Vec<Diagnostic>>;
+    // Each: the report, and for one parsed here (not taken from the cache) its stamp.
     let parsed: Vec<Parsed> = markdown
         .par_iter()
         .map(|(source, abs)| {
@@ -212,7 +213,7 @@ pub fn load_cached(
                 .and_then(|c| c.reports.get(source))
                 .filter(|(was, _)| Some(*was) == stamp);
             if let Some((_, report)) = hit {
-                return Ok((report.clone(), stamp));
+                return Ok((report.clone(), None));
             }
             let shown = Path::new("content").join(source);
             let text = read_text(abs, &shown).map_err(|d| vec![d])?;
@@ -220,12 +221,12 @@ pub fn load_cached(
         })
         .collect();
     let mut reports = Vec::with_capacity(parsed.len());
-    let mut kept = HashMap::new();
+    let mut fresh = Vec::new();
     for r in parsed {
         match r {
             Ok((report, stamp)) => {
                 if let Some(stamp) = stamp {
-                    kept.insert(report.source.clone(), (stamp, report.clone()));
+                    fresh.push((report.source.clone(), (stamp, report.clone())));
                 }
                 reports.push(report)
             }
@@ -233,7 +234,13 @@ pub fn load_cached(
         }
     }
     if let Some(cache) = cache {
-        cache.reports = kept;
+        // Kept as they were: the reports taken from it. Gone: files no longer there.
+        let present: std::collections::HashSet<&str> =
+            markdown.iter().map(|(s, _)| s.as_str()).collect();
+        cache
+            .reports
+            .retain(|source, _| present.contains(source.as_str()));
+        cache.reports.extend(fresh);
     }
 
     match (theme, units) {

@@ -375,13 +375,17 @@ pub fn render_site_cached(
         .par_iter()
         .map(|page| {
             let root = root_of(&page.file);
-            let (template, ctx) = context::page_context_printed(site, &shared, page, &root, true);
-            let print = ctx.print();
+            // The fingerprint first, the context only for a page that changed.
+            let (_, printed) =
+                context::page_context_printed(site, &shared, page, &root, true, false);
+            let print = printed.print();
             if let Some((was, bytes)) = old.get(&page.file) {
                 if *was == print {
                     return Ok((page.file.clone(), print, bytes.clone(), false));
                 }
             }
+            let (template, ctx) =
+                context::page_context_printed(site, &shared, page, &root, false, true);
             let mut bytes = Vec::with_capacity(16 << 10);
             tera.render_to(template, &ctx.ctx, &mut bytes)
                 .map_err(|e| (page.file.clone(), template_error_in(site, template, &e)))?;
@@ -405,7 +409,6 @@ pub fn render_site_cached(
     if let Some(diags) = failures_reported(failures.into_iter()) {
         return Err(diags);
     }
-    cache.pages = pages;
     for (path, report) in &site.aliases {
         let bytes = redirect_page(
             path,
@@ -414,14 +417,28 @@ pub fn render_site_cached(
         files.push((path.clone(), Arc::new(bytes.into_bytes())));
     }
     if let Some(base) = &site.config.base_url {
-        for feed in crate::feeds::feeds(site, base) {
-            files.push((feed.path, Arc::new(feed.bytes)));
+        // Feeds hold whole reports: each is made again only when its print changes.
+        let feeds: Vec<(String, u64, Arc<Vec<u8>>)> = crate::feeds::feed_list(site)
+            .par_iter()
+            .map(|spec| {
+                let print = crate::feeds::feed_print(site, base, spec, &shared.card_stamps);
+                let bytes = match cache.pages.get(&spec.path) {
+                    Some((was, bytes)) if *was == print => bytes.clone(),
+                    _ => Arc::new(crate::feeds::render_feed(site, base, spec).into_bytes()),
+                };
+                (spec.path.clone(), print, bytes)
+            })
+            .collect();
+        for (path, print, bytes) in feeds {
+            pages.insert(path.clone(), (print, bytes.clone()));
+            files.push((path, bytes));
         }
         files.push((
             "sitemap.xml".into(),
             Arc::new(crate::feeds::sitemap(site, base).into_bytes()),
         ));
     }
+    cache.pages = pages;
     files.sort_by(|a, b| a.0.cmp(&b.0));
     Ok(CachedRender { files, rendered })
 }

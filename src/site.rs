@@ -194,24 +194,19 @@ struct Resolver<'a> {
     targets: &'a HashMap<String, String>,
 }
 
-impl Resolver<'_> {
-    /// A fingerprint of every link target and of `allow_html`: rendered Markdown is
-    /// good for as long as it stays the same. Never 0 (0 means "no cache").
-    fn stamp(&self, allow_html: bool) -> u64 {
-        use std::hash::{Hash, Hasher};
-        // The map's order is random: the pairs' hashes are summed, not chained.
-        let sum = self
-            .targets
-            .iter()
-            .map(|pair| {
-                let mut h = std::collections::hash_map::DefaultHasher::new();
-                pair.hash(&mut h);
-                h.finish()
-            })
-            .fold(0u64, u64::wrapping_add);
-        let mut h = std::collections::hash_map::DefaultHasher::new();
-        (sum, self.targets.len(), allow_html).hash(&mut h);
-        h.finish().max(1)
+/// A resolver that notes every target asked for and what it gave, for the cache.
+struct Recording<'a> {
+    inner: &'a Resolver<'a>,
+    lookups: std::sync::Mutex<Vec<(String, Option<String>)>>,
+}
+
+impl LinkResolver for Recording<'_> {
+    fn resolve(&self, target: &str) -> Option<String> {
+        let found = self.inner.resolve(target);
+        if let Ok(mut lookups) = self.lookups.lock() {
+            lookups.push((target.to_string(), found.clone()));
+        }
+        found
     }
 }
 
@@ -243,8 +238,10 @@ struct CachedMarkdown {
     /// What the HTML was made from.
     body: std::sync::Arc<str>,
     body_line: usize,
-    /// [`Resolver::stamp`] and the options: every link's target went into the HTML.
-    inputs: u64,
+    allow_html: bool,
+    /// Every link target the Markdown asked for, and what it got: the HTML is good
+    /// while each still gets the same (an edit elsewhere rarely touches them).
+    lookups: Vec<(String, Option<String>)>,
     html: std::sync::Arc<str>,
     html_stamp: u64,
     summary: String,
@@ -252,10 +249,18 @@ struct CachedMarkdown {
 }
 
 impl MarkdownCache {
-    fn get(&self, report: &Report, inputs: u64) -> Option<&CachedMarkdown> {
+    fn get(
+        &self,
+        report: &Report,
+        allow_html: bool,
+        resolver: &Resolver,
+    ) -> Option<&CachedMarkdown> {
         self.entries.get(&report.source).filter(|c| {
-            c.inputs == inputs
+            c.allow_html == allow_html
                 && c.body_line == report.body_line
+                && c.lookups
+                    .iter()
+                    .all(|(t, found)| resolver.resolve(t) == *found)
                 && (std::sync::Arc::ptr_eq(&c.body, &report.body) || *c.body == *report.body)
         })
     }
@@ -341,14 +346,14 @@ impl Site {
         let resolver = Resolver { targets: &targets };
         let allow_html = config.markdown.allow_html;
         let strict = options.strict_links;
-        let inputs = cache.as_ref().map_or(0, |_| resolver.stamp(allow_html));
+        let caching = cache.is_some();
         let cached = cache.as_deref();
         let rendered: Vec<(Entry, Vec<Diagnostic>, Option<CachedMarkdown>)> = reports
             .into_par_iter()
             .zip(dirs)
             .map(|(report, dir)| {
-                let hit = cached.and_then(|c| c.get(&report, inputs));
-                render_entry(report, dir, allow_html, strict, &resolver, hit, inputs)
+                let hit = cached.and_then(|c| c.get(&report, allow_html, &resolver));
+                render_entry(report, dir, allow_html, strict, &resolver, hit, caching)
             })
             .collect();
         let mut entries = Vec::with_capacity(rendered.len());
@@ -649,8 +654,8 @@ fn assign_dirs(reports: &[Report], diags: &mut Diagnostics) -> Vec<String> {
 }
 
 /// A report made an entry: its Markdown rendered (or taken from `cached`), its cover
-/// and links checked. Returns what a [`MarkdownCache`] would keep when `inputs` is not
-/// 0 and the Markdown was rendered here.
+/// and links checked. Returns what a [`MarkdownCache`] would keep when `caching` and
+/// the Markdown was rendered here.
 fn render_entry(
     mut report: Report,
     dir: String,
@@ -658,7 +663,7 @@ fn render_entry(
     strict: bool,
     resolver: &Resolver,
     cached: Option<&CachedMarkdown>,
-    inputs: u64,
+    caching: bool,
 ) -> (Entry, Vec<Diagnostic>, Option<CachedMarkdown>) {
     let mut diags = Vec::new();
     let (html, html_stamp, summary, dead_links, made) = match cached {
@@ -670,6 +675,10 @@ fn render_entry(
             None,
         ),
         None => {
+            let recording = Recording {
+                inner: resolver,
+                lookups: std::sync::Mutex::new(Vec::new()),
+            };
             let rendered = crate::markdown::render(
                 &MarkdownInput {
                     text: &report.body,
@@ -678,17 +687,21 @@ fn render_entry(
                     root: "../../../",
                 },
                 allow_html,
-                resolver,
+                &recording,
             );
             let html: std::sync::Arc<str> = rendered.html.into();
-            let html_stamp = match inputs {
-                0 => 0,
-                _ => xxhash_rust::xxh3::xxh3_64(html.as_bytes()),
+            let html_stamp = match caching {
+                false => 0,
+                true => xxhash_rust::xxh3::xxh3_64(html.as_bytes()),
             };
-            let made = (inputs != 0).then(|| CachedMarkdown {
+            let made = caching.then(|| CachedMarkdown {
                 body: report.body.clone(),
                 body_line: report.body_line,
-                inputs,
+                allow_html,
+                lookups: recording
+                    .lookups
+                    .into_inner()
+                    .unwrap_or_else(|e| e.into_inner()),
                 html: html.clone(),
                 html_stamp,
                 summary: rendered.summary.clone(),
