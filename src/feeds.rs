@@ -260,3 +260,42 @@ pub fn sitemap(site: &Site, base: &str) -> String {
     x.push_str("</urlset>\n");
     x
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_quick_check_agrees_with_the_escaper() {
+        let samples = [
+            "",
+            "Hội nghị",
+            "a&b",
+            "x<y",
+            "\"q\"",
+            "it's",
+            "tab\there",
+            "bell\u{7}",
+            "nonchar\u{FFFE}",
+            "ê\u{FFFF}z",
+            "long text without anything to escape at all ...",
+            "long text with one ampersand at the very end of it, after eight-byte chunks &",
+        ];
+        for s in samples {
+            let mut out = String::new();
+            escape_into(&mut out, s);
+            assert_eq!(
+                any_needs_escape(s) || out != s,
+                any_needs_escape(s),
+                "{s:?}"
+            );
+            if !any_needs_escape(s) {
+                assert_eq!(out, s);
+            }
+        }
+        assert_eq!(
+            xml_escape("a<b>&\"'\u{1}\u{FFFE}"),
+            "a&lt;b&gt;&amp;&quot;&#39;"
+        );
+    }
+}

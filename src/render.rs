@@ -476,3 +476,58 @@ fn redirect_page(alias: &str, target_from_root: &str) -> String {
 <body><p><a href=\"{href}\">{href}</a></p></body></html>\n"
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tera_with(template: &str) -> Tera {
+        let mut tera = new_tera();
+        tera.add_raw_template("t.html", template).unwrap();
+        tera
+    }
+
+    fn render(template: &str, ctx: &tera::Context) -> String {
+        tera_with(template).render("t.html", ctx).unwrap()
+    }
+
+    #[test]
+    fn fill_replaces_each_placeholder_once_and_keeps_unknown_ones() {
+        let mut ctx = tera::Context::new();
+        ctx.insert("s", "Trang {current}/{total} {other} {");
+        ctx.insert("name", "{total}");
+        assert_eq!(
+            render("{{ s | fill(current=2, total=name) }}", &ctx),
+            "Trang 2/{total} {other} {"
+        );
+    }
+
+    #[test]
+    fn count_picks_one_or_many_and_escapes() {
+        let mut ctx = tera::Context::new();
+        ctx.insert("one", "{n} bài");
+        ctx.insert("many", "{n} <bài>");
+        let t = "{{ n | count(one=one, many=many) }}";
+        ctx.insert("n", &1);
+        assert_eq!(render(t, &ctx), "1 bài");
+        ctx.insert("n", &12);
+        assert_eq!(render(t, &ctx), "12 &lt;bài&gt;");
+        ctx.insert("n", &0);
+        assert_eq!(render(t, &ctx), "0 &lt;bài&gt;");
+    }
+
+    #[test]
+    fn rel_prefixes_only_paths_inside_the_site() {
+        let mut ctx = tera::Context::new();
+        ctx.insert("root", "../../");
+        let t = "{{ p | rel(root=root) }}";
+        for (p, want) in [
+            ("2023/anh.jpg", "../../2023/anh.jpg"),
+            ("https://x.vn/a.jpg", "https://x.vn/a.jpg"),
+            ("#muc", "#muc"),
+        ] {
+            ctx.insert("p", p);
+            assert_eq!(render(t, &ctx), want);
+        }
+    }
+}
