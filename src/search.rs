@@ -10,7 +10,8 @@
 //! - `tim-kiem/index/don-vi.js`: the unit of every report (`{"units": "..."}`), for the
 //!   unit filter, loaded only when that filter is used.
 //! - `tim-kiem/bai/ID.js`: what a result shows (title, path, date, unit, summary and
-//!   the text of the body for the snippet), loaded only for the reports shown.
+//!   the first [`SNIPPET_CHARS`] characters of the body, for the snippet and the check
+//!   of quoted phrases), loaded only for the reports shown.
 //!
 //! A report is a list of fields (title, unit, documents, tags, kind, authors, summary,
 //! body, ...). Each is cut into syllables (runs of letters, digits and marks), folded
@@ -24,12 +25,18 @@
 //! A posting list is a string of numbers in base-64 digits (five bits each, the low bits
 //! first, 32 added to every digit but a number's last): the list's distinct values
 //! `fields << 2 | how often` (the `FIELD_*` bits; 0 once, 1 two or three times, 2 up to
-//! seven, 3 more), most used first, then per report `gap << 5 | i`, the gap from the
-//! report after the previous one and the place of its value in that list (31: 31 plus
-//! the next number), so that a word in most reports takes about one digit per report
-//! (`encode_postings`). `themes/default/static/search.js` reads all of this. The
-//! output is deterministic: everything is sorted by key and report, whatever the number
-//! of threads.
+//! seven, 3 more), most used first, then either per report `gap << 5 | i` (the gap from
+//! the report after the previous one, the place of its value in that list) or, for a
+//! list of most reports, one symbol of one to three bits per report, whichever is
+//! shorter (`encode_postings`), so that a word in every report takes a bit or two per
+//! report. `themes/default/static/search.js` reads all of this. The output is
+//! deterministic: everything is sorted by key and report, whatever the number of
+//! threads.
+//!
+//! The reports are indexed in runs of up to a thousand, in parallel, each run with its
+//! own plain text (dropped once the run is indexed and its result files made) and its
+//! own interning tables; the runs' postings are then read in key order to write the
+//! shards.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -1707,42 +1714,6 @@ mod timing {
             Ok(t) => vec![t.parse().expect("a number")],
             Err(_) => vec![1, 2],
         };
-        if std::env::var_os("BANTIN_INDEX_PARTS").is_some() {
-            let t = std::time::Instant::now();
-            let bodies: Vec<String> = site
-                .entries
-                .iter()
-                .map(|e| super::html_text(&e.html))
-                .collect();
-            println!("html_text {:?}", t.elapsed());
-            let docs: Vec<super::DocText> = (0..site.entries.len())
-                .map(|i| super::doc_fields(&site, i, &bodies[i]))
-                .collect();
-            let t = std::time::Instant::now();
-            let mut count = 0usize;
-            for d in &docs {
-                for &(_, text) in &d.fields {
-                    super::each_token(text, |t, k| {
-                        count += t.map_or(0, |t| t.len()) + k.map_or(0, |k| k as usize & 1)
-                    });
-                }
-            }
-            println!("tokens {:?} ({count})", t.elapsed());
-            let t = std::time::Instant::now();
-            let chunks: Vec<super::Chunk> = docs
-                .chunks(1000)
-                .enumerate()
-                .map(|(i, run)| super::index_chunk(run, (i * 1000) as u32))
-                .collect();
-            println!("chunks {:?}", t.elapsed());
-            drop(chunks);
-            let t = std::time::Instant::now();
-            let p = super::postings(&docs, 1000);
-            println!("postings {:?}", t.elapsed());
-            let t = std::time::Instant::now();
-            let s = super::shards(&p, super::SHARD_BYTES);
-            println!("shards {:?} {}", t.elapsed(), s.len());
-        }
         for threads in counts {
             let pool = rayon::ThreadPoolBuilder::new()
                 .num_threads(threads)
@@ -1751,8 +1722,8 @@ mod timing {
             let mut times = Vec::new();
             let mut bytes = 0;
             let mut files = 0;
-            // CPU time of the process (user + system), in ms: less noisy than wall time
-            // on a shared machine.
+            // CPU time of the process (user + system, in clock ticks of 10 ms), in ms:
+            // less noisy than wall time on a shared machine.
             let cpu = || {
                 let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
                 let after = stat.rsplit_once(')').map_or("", |(_, r)| r);

@@ -590,8 +590,8 @@
     if (best.text.length <= 260) { first = 0; lastTok = toks.length - 1; }
     var from = first === 0 ? 0 : toks[first].start;
     var to = lastTok === toks.length - 1 ? best.text.length : toks[lastTok].end;
-    var cut = best.text === doc.b && doc.x;
-    return [best.text.slice(from, to), from > 0, to < best.text.length || cut];
+    var clipped = best.text === doc.b && !!doc.x;
+    return [best.text.slice(from, to), from > 0, to < best.text.length || clipped];
   }
 
   /* Whether a report holds each quoted phrase (pairs only say that its pairs are there).
