@@ -347,68 +347,49 @@
       same: new Uint8Array(n),
       score: new Int32Array(n),     // four times the score
       required: new Uint8Array(n),
-      fields: new Uint16Array(n),
-      often: new Uint8Array(n),
-      exact: new Uint8Array(n),
+      term: new Int32Array(n),      // the last term (plus one) that found the report
+      weight: new Uint8Array(n),    // for that term: the best field's weight, times four,
+      often: new Uint8Array(n),     // how often, and
+      exact: new Uint8Array(n),     // whether with the same marks
       touched: new Int32Array(n),
       nTouched: 0,
-      docsOf: new Int32Array(n),
       docs: new Int32Array(n),
       values: new Uint16Array(n)
     };
   }
 
-  /* One spelling's postings into the term's fields, how often and same marks. */
-  function mergeSpelling(count, docs, values, fields, often, exact, docsOf, nDocs, isExact) {
-    for (var j = 0; j < count; j++) {
-      var doc = docs[j];
-      var v = values[j];
-      if (!fields[doc]) { docsOf[nDocs++] = doc; }
-      fields[doc] |= v >> 2;
-      if ((v & 3) > often[doc]) { often[doc] = v & 3; }
-      exact[doc] |= isExact;
-    }
-    return nDocs;
-  }
-
-  /* A term's reports into the ranking; returns how many reports it touched in all. */
-  function addTerm(R, nDocs) {
-    var docsOf = R.docsOf;
-    var fields = R.fields;
+  /* One spelling's postings into the ranking, in one pass. A term counts once per
+   * report, with its best field, how often at most, and the same marks if any of its
+   * spellings has them: a later spelling of the same term only adds what it improves. */
+  function addSpelling(R, count, docs, values, mark, isExact) {
+    var matched = R.matched;
+    var same = R.same;
+    var score = R.score;
+    var term = R.term;
+    var weight = R.weight;
     var often = R.often;
     var exact = R.exact;
-    var matched = R.matched;
-    var same = R.same;
-    var score = R.score;
-    var touched = R.touched;
-    var nTouched = R.nTouched;
-    for (var i = 0; i < nDocs; i++) {
-      var doc = docsOf[i];
-      if (!matched[doc]) { touched[nTouched++] = doc; }
-      matched[doc]++;
-      same[doc] += exact[doc];
-      score[doc] += 4 * WEIGHT_OF[fields[doc] & 511] + often[doc];
-      fields[doc] = 0;
-      often[doc] = 0;
-      exact[doc] = 0;
-    }
-    R.nTouched = nTouched;
-  }
-
-  /* A term of one spelling straight into the ranking (the common case: one pass). */
-  function addSingle(R, count, docs, values, isExact) {
-    var matched = R.matched;
-    var same = R.same;
-    var score = R.score;
     var touched = R.touched;
     var nTouched = R.nTouched;
     for (var j = 0; j < count; j++) {
       var doc = docs[j];
       var v = values[j];
-      if (!matched[doc]) { touched[nTouched++] = doc; }
-      matched[doc]++;
-      same[doc] += isExact;
-      score[doc] += 4 * WEIGHT_OF[(v >> 2) & 511] + (v & 3);
+      var w = 4 * WEIGHT_OF[(v >> 2) & 511];
+      var o = v & 3;
+      if (term[doc] !== mark) {
+        term[doc] = mark;
+        if (!matched[doc]) { touched[nTouched++] = doc; }
+        matched[doc]++;
+        same[doc] += isExact;
+        score[doc] += w + o;
+        weight[doc] = w;
+        often[doc] = o;
+        exact[doc] = isExact;
+      } else {
+        if (w > weight[doc]) { score[doc] += w - weight[doc]; weight[doc] = w; }
+        if (o > often[doc]) { score[doc] += o - often[doc]; often[doc] = o; }
+        if (isExact > exact[doc]) { same[doc]++; exact[doc] = 1; }
+      }
     }
     R.nTouched = nTouched;
   }
@@ -466,14 +447,11 @@
     var dense = '201' + '3WW4' + new Array(Math.ceil(n / 3) + 1).join('h');
     var sparse = '201' + '0' + new Array(n / 2).join('W1');
     for (var k = 0; k < 3; k++) {
-      var nDocs = 0;
       [dense, sparse].forEach(function (list, i) {
         var count = readList(list, R.docs, R.values);
-        nDocs = mergeSpelling(count, R.docs, R.values, R.fields, R.often, R.exact, R.docsOf, nDocs, i);
+        addSpelling(R, count, R.docs, R.values, k + 1, i);
         addPair(count, R.docs, R.values, R.score, R.required, i);
-        addSingle(R, count, R.docs, R.values, i);
       });
-      addTerm(R, nDocs);
       ordered(R, n, 0, k ? null : function () { return true; });
     }
   }
@@ -509,18 +487,12 @@
       var entry = lookup(term.fold);
       if (!entry || typeof entry !== 'object') { continue; }
       var spellings = Object.keys(entry);
-      var nDocs = 0;
       for (var si = 0; si < spellings.length; si++) {
         var spelling = spellings[si];
         var isExact = term.variant !== null && spelling === term.variant ? 1 : 0;
         var count = readList(entry[spelling], R.docs, R.values);
-        if (spellings.length === 1) {
-          addSingle(R, count, R.docs, R.values, isExact);
-        } else {
-          nDocs = mergeSpelling(count, R.docs, R.values, R.fields, R.often, R.exact, R.docsOf, nDocs, isExact);
-        }
+        addSpelling(R, count, R.docs, R.values, t + 1, isExact);
       }
-      if (spellings.length > 1) { addTerm(R, nDocs); }
     }
     var needed = 0;
     for (var pi = 0; pi < query.pairs.length; pi++) {
