@@ -122,7 +122,15 @@ pub fn read_settings<T>(
 pub struct ReportCache {
     settings: u64,
     reports: HashMap<String, (FileStamp, Report)>,
+    /// The files content/ held at the last load (reports, other files), with any
+    /// errors the walk met.
+    walk: Option<Walk>,
+    /// The next load may take `walk` as it is and the cached reports without checking
+    /// their files: the caller knows that only the forgotten reports changed.
+    trust: bool,
 }
+
+type Walk = (Vec<(String, PathBuf)>, Vec<Asset>, Vec<Diagnostic>);
 
 impl ReportCache {
     /// Forgets these sources (paths under content/), whatever their stamps say.
@@ -130,6 +138,20 @@ impl ReportCache {
         for s in sources {
             self.reports.remove(s);
         }
+    }
+
+    /// Whether `source` (a path under content/) was a report at the last load.
+    pub fn knows(&self, source: &str) -> bool {
+        self.walk
+            .as_ref()
+            .is_some_and(|(markdown, _, _)| markdown.iter().any(|(s, _)| s == source))
+    }
+
+    /// Says that since the last load only reports it knows were changed in place, and
+    /// that those have been [`ReportCache::forget`]-ed: the next load skips walking
+    /// content/ and checking every file (watchers know this; a plain call does not).
+    pub fn trust_next_load(&mut self) {
+        self.trust = self.walk.is_some();
     }
 }
 
@@ -201,13 +223,38 @@ pub fn load_cached(
         }
     };
 
-    let (markdown, assets) = walk_content(root, &mut diags);
+    let trust = cache
+        .as_deref_mut()
+        .is_some_and(|c| std::mem::take(&mut c.trust) && c.walk.is_some());
+    let (markdown, assets) = match cache.as_deref_mut() {
+        Some(ReportCache {
+            walk: Some((markdown, assets, walked)),
+            ..
+        }) if trust => {
+            diags.extend(walked.iter().cloned());
+            (markdown.clone(), assets.clone())
+        }
+        _ => {
+            let mut walked = Diagnostics::default();
+            let (markdown, assets) = walk_content(root, &mut walked);
+            if let Some(c) = cache.as_deref_mut() {
+                c.walk = Some((markdown.clone(), assets.clone(), walked.0.clone()));
+            }
+            diags.extend(walked.0);
+            (markdown, assets)
+        }
+    };
     let cached = cache.as_deref();
     type Parsed = Result<(Report, Option<FileStamp>), Vec<Diagnostic>>;
     // Each: the report, and for one parsed here (not taken from the cache) its stamp.
     let parsed: Vec<Parsed> = markdown
         .par_iter()
         .map(|(source, abs)| {
+            // Trusted: what is cached is good (the changed reports were forgotten).
+            if let Some((_, report)) = cached.filter(|_| trust).and_then(|c| c.reports.get(source))
+            {
+                return Ok((report.clone(), None));
+            }
             let stamp = cached.and_then(|_| file_stamp(abs));
             let hit = cached
                 .and_then(|c| c.reports.get(source))

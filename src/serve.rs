@@ -343,11 +343,24 @@ fn rebuild(shared: &Shared, seen: &Seen) {
     let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         let mut cache = shared.cache.lock().unwrap_or_else(|e| e.into_inner());
         // A file the watcher saw change is read again, whatever its size and time say.
+        // Only reports the last build knew, changed in place (an editor's save): the
+        // load need not walk content/ and check every file again.
+        let in_place = !seen.rescan
+            && !seen.changed.is_empty()
+            && seen.changed.len() <= 64
+            && seen.changed.iter().all(|p| {
+                p.strip_prefix("content/").is_some_and(|s| {
+                    s.ends_with(".md") && cache.reports.knows(s) && shared.root.join(p).is_file()
+                })
+            });
         cache.reports.forget(
             seen.changed
                 .iter()
                 .filter_map(|p| p.strip_prefix("content/")),
         );
+        if in_place {
+            cache.reports.trust_next_load();
+        }
         if seen.rescan {
             *cache = crate::BuildCache::default();
         }

@@ -809,6 +809,22 @@ pub fn resolve_relative(source: &str, target: &str) -> Option<String> {
 }
 
 fn build_taxonomies(entries: &mut [Entry]) -> Vec<Taxonomy> {
+    // Reports share their terms: each spelling is made a slug once, not once a use.
+    let mut slugs: HashMap<String, String> = HashMap::new();
+    for e in entries.iter() {
+        for name in e
+            .report
+            .tags
+            .iter()
+            .chain(&e.report.documents)
+            .chain(&e.report.kind)
+        {
+            if !slugs.contains_key(name) {
+                slugs.insert(name.clone(), slugify(name));
+            }
+        }
+    }
+    let slug_of = |name: &str| slugs.get(name).cloned().unwrap_or_else(|| slugify(name));
     TaxonomyKind::ALL
         .iter()
         .map(|&kind| {
@@ -822,7 +838,7 @@ fn build_taxonomies(entries: &mut [Entry]) -> Vec<Taxonomy> {
                     TaxonomyKind::Kind => e.report.kind.iter().collect(),
                 };
                 for name in names {
-                    let slug = slugify(name);
+                    let slug = slug_of(name);
                     if slug.is_empty() {
                         continue;
                     }
@@ -873,7 +889,8 @@ fn build_taxonomies(entries: &mut [Entry]) -> Vec<Taxonomy> {
                 let mut found: Vec<usize> = Vec::with_capacity(names.len());
                 let mut seen = HashSet::with_capacity(names.len());
                 for name in names {
-                    if let Some(&t) = index.get(slugify(name).as_str()) {
+                    if let Some(&t) = index.get(slugs.get(name.as_str()).map_or("", String::as_str))
+                    {
                         if seen.insert(t) {
                             found.push(t);
                         }
