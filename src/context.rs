@@ -1,6 +1,6 @@
 //! What templates see: serializable views of the model (docs/templates.md).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use serde::Serialize;
 use tera::{Context, Value};
@@ -208,6 +208,9 @@ pub struct Shared {
     /// page sees besides its own context (globals, templates, strings).
     pub card_stamps: Vec<u64>,
     pub print: u64,
+    /// For each page template, a fingerprint of the templates it is made from: a
+    /// change to one template renders again only the pages that use it.
+    pub template_prints: HashMap<String, u64>,
 }
 
 impl Shared {
@@ -260,15 +263,14 @@ impl Shared {
             for (key, value) in &globals {
                 print_json(&mut print, key, value);
             }
-            for t in site.theme.templates.values() {
-                print.update(t.name.as_bytes());
-                print.update(&[0]);
-                print.update(t.text.as_bytes());
-                print.update(&[0]);
-            }
             print.digest()
         } else {
             0
+        };
+        let template_prints = if printed {
+            template_prints(site)
+        } else {
+            HashMap::new()
         };
         Shared {
             globals,
@@ -277,6 +279,7 @@ impl Shared {
             cards,
             card_stamps,
             print,
+            template_prints,
         }
     }
 
@@ -747,8 +750,73 @@ pub fn page_context_printed(
     if let Some(print) = &mut ctx.print {
         print.update(template.as_bytes());
         print.update(&shared.print.to_le_bytes());
+        let used = shared.template_prints.get(template).copied();
+        print.update(&used.unwrap_or_default().to_le_bytes());
     }
     (template, ctx)
+}
+
+/// For each template, the fingerprint of the templates it uses: itself, what it
+/// extends and includes (the names in its `{% extends %}` and `{% include %}` tags,
+/// followed), and every template that defines a component (components are global).
+fn template_prints(site: &Site) -> HashMap<String, u64> {
+    let templates = &site.theme.templates;
+    let components: Vec<&str> = templates
+        .values()
+        .filter(|t| t.text.contains("component"))
+        .map(|t| t.name.as_str())
+        .collect();
+    templates
+        .keys()
+        .map(|name| {
+            let mut used: Vec<&str> = vec![name.as_str()];
+            let mut i = 0;
+            while i < used.len() {
+                if let Some(t) = templates.get(used[i]) {
+                    for named in named_templates(&t.text) {
+                        if let Some((key, _)) = templates.get_key_value(named) {
+                            if !used.contains(&key.as_str()) {
+                                used.push(key.as_str());
+                            }
+                        }
+                    }
+                }
+                i += 1;
+            }
+            used.extend(components.iter().copied());
+            used.sort_unstable();
+            used.dedup();
+            let mut print = xxhash_rust::xxh3::Xxh3::new();
+            for u in used {
+                print.update(u.as_bytes());
+                print.update(&[0]);
+                print.update(templates[u].text.as_bytes());
+                print.update(&[0]);
+            }
+            (name.clone(), print.digest())
+        })
+        .collect()
+}
+
+/// Every quoted name in the `{% extends %}`, `{% include %}` and `{% import %}` tags
+/// of a template's text.
+fn named_templates(text: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut rest = text;
+    while let Some(open) = rest.find("{%") {
+        let after = &rest[open + 2..];
+        let end = after.find("%}").unwrap_or(after.len());
+        let tag = after[..end].trim_start_matches('-').trim_start();
+        if ["extends", "include", "import"]
+            .iter()
+            .any(|k| tag.starts_with(k))
+        {
+            // Quoted names are every second part: `"a"` or `["a", "b"]`.
+            out.extend(tag.split(['"', '\'']).skip(1).step_by(2));
+        }
+        rest = &after[end..];
+    }
+    out
 }
 
 /// A page's Tera context being made, and the fingerprint of what went into it.

@@ -1044,3 +1044,25 @@ fn each_kind_of_edit_ends_like_a_fresh_build() {
         assert_same(&served, &built);
     }
 }
+
+/// A change to one template renders again only the pages made with it: the 404 page's
+/// template is used by that page alone.
+#[test]
+fn a_template_change_renders_again_only_the_pages_that_use_it() {
+    let site = sample();
+    let server = Server::start(&site);
+    site.write(
+        "templates/404.html",
+        "{% extends \"base.html\" %}{% block content %}<h1>Không có trang này</h1>{% endblock content %}",
+    );
+    server.settled(&site);
+    let served = served_tree(&server);
+    assert!(String::from_utf8_lossy(&served["404.html"]).contains("Không có trang này"));
+    assert_same(&served, &site.fresh_build());
+    let output = server.output();
+    let line = output
+        .lines()
+        .find(|l| l.contains("pages rendered again"))
+        .expect("a rebuild line");
+    assert!(line.contains("(1 of "), "{line}");
+}
