@@ -108,12 +108,8 @@ pub fn render_all_cached(
     cache: &mut BuildCache,
 ) -> Result<(site::Site, render::CachedRender), Diagnostics> {
     on_render_threads(|| {
-        let source = load::load_cached(root, Some(&mut cache.reports))?;
-        let site = site::Site::build_cached(source, options, Some(&mut cache.markdown))?;
-        let clashes = site.check_output_paths(planned_paths(&site).iter().map(String::as_str));
-        if clashes.has_errors() {
-            return Err(clashes);
-        }
+        let mut timer = Timings::start(options.timings);
+        let site = load_and_model(root, options, Some(cache), &mut timer)?;
         let tera = render::load_templates(&site)?;
         let rendered = render::render_site_cached(&site, &tera, &mut cache.pages)?;
         let clashes = site.check_output_paths(rendered.files.iter().map(|(p, _)| p.as_str()));
@@ -131,25 +127,43 @@ fn render_with(
     sink: render::Sink,
 ) -> Result<site::Site, Diagnostics> {
     let mut timer = Timings::start(options.timings);
+    let site = load_and_model(root, options, None, &mut timer)?;
+    options
+        .progress
+        .stage("render", "pages", Some(site.pages.len()));
+    let tera = render::load_templates(&site)?;
+    render::render_site_into(&site, &tera, sink)?;
+    timer.stage("render");
+    Ok(site)
+}
+
+/// Loads and models the site (through `cache` where given), and checks the output
+/// paths known before rendering: an output that would stand where another needs a
+/// folder (an alias `feed.xml/`) would fail the write halfway, so it is named before
+/// anything is written.
+fn load_and_model(
+    root: &Path,
+    options: &BuildOptions,
+    cache: Option<&mut BuildCache>,
+    timer: &mut Timings,
+) -> Result<site::Site, Diagnostics> {
     let progress = &options.progress;
+    let (reports, markdown) = match cache {
+        Some(c) => (Some(&mut c.reports), Some(&mut c.markdown)),
+        None => (None, None),
+    };
     progress.stage("load", "reports", None);
-    let source = load::load(root)?;
+    let source = load::load_cached(root, reports)?;
     progress.add(source.reports.len());
     timer.stage("load and parse");
     progress.stage("model", "reports", None);
-    let site = site::Site::build(source, options)?;
+    let site = site::Site::build_cached(source, options, markdown)?;
     progress.add(site.entries.len());
     timer.stage("model and Markdown");
-    // An output that would stand where another needs a folder (an alias `feed.xml/`)
-    // would fail the write halfway: named before anything is written.
     let clashes = site.check_output_paths(planned_paths(&site).iter().map(String::as_str));
     if clashes.has_errors() {
         return Err(clashes);
     }
-    progress.stage("render", "pages", Some(site.pages.len()));
-    let tera = render::load_templates(&site)?;
-    render::render_site_into(&site, &tera, sink)?;
-    timer.stage("render");
     Ok(site)
 }
 

@@ -16,7 +16,6 @@ use rayon::prelude::*;
 
 use crate::diag::Diagnostic;
 use crate::progress::Progress;
-use crate::render::Rendered;
 use crate::site::CopiedFile;
 use crate::theme::Bytes;
 
@@ -232,23 +231,6 @@ impl Drop for Writer {
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
-}
-
-/// Writes the whole site into `out`, replacing what was there only on success (see
-/// [`Writer`]). `progress` is ticked once per file.
-pub fn write_site(
-    out: &Path,
-    pages: &[Rendered],
-    files: &[CopiedFile],
-    progress: &Progress,
-) -> io::Result<WriteStats> {
-    let writer = Writer::begin(out)?;
-    pages
-        .par_iter()
-        .map(|p| writer.put(&p.path, &p.bytes).inspect(|_| progress.tick()))
-        .collect::<io::Result<()>>()?;
-    writer.copy_files(files, progress)?;
-    writer.commit()
 }
 
 /// Folders left by a build that was killed: bantin's own, so removing them is safe.
