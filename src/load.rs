@@ -3,7 +3,7 @@
 //! The only module (with `output`) that touches the file system; everything after it
 //! works on the plain data it returns.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
@@ -121,7 +121,7 @@ pub fn read_settings<T>(
 #[derive(Default)]
 pub struct ReportCache {
     settings: u64,
-    reports: HashMap<String, (FileStamp, Report)>,
+    reports: rustc_hash::FxHashMap<String, (FileStamp, Report)>,
     /// The files content/ held at the last load (reports, other files), with any
     /// errors the walk met.
     walk: Option<Walk>,

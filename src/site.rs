@@ -3,6 +3,8 @@
 //! Built from a loaded [`SiteSource`]; knows nothing of templates or the file system.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
+
+use rustc_hash::FxHashMap;
 use std::path::PathBuf;
 
 use chrono::Datelike;
@@ -191,7 +193,7 @@ pub fn page_count(items: usize, per_page: usize) -> usize {
 }
 
 struct Resolver<'a> {
-    targets: &'a HashMap<String, String>,
+    targets: &'a FxHashMap<String, String>,
 }
 
 /// A resolver that notes every target asked for and what it gave, for the cache.
@@ -231,7 +233,7 @@ impl LinkResolver for Resolver<'_> {
 /// used only for the same text, options and link targets.
 #[derive(Default)]
 pub struct MarkdownCache {
-    entries: HashMap<String, CachedMarkdown>,
+    entries: FxHashMap<String, CachedMarkdown>,
 }
 
 struct CachedMarkdown {
@@ -305,12 +307,12 @@ impl Site {
         let dirs = assign_dirs(&reports, &mut diags);
 
         // Where every file under content/ ends up, for links written in reports.
-        let mut targets: HashMap<String, String> =
-            HashMap::with_capacity(reports.len() + assets.len());
+        let mut targets: FxHashMap<String, String> = FxHashMap::default();
+        targets.reserve(reports.len() + assets.len());
         for (report, dir) in reports.iter().zip(&dirs) {
             targets.insert(report.source.clone(), link(dir, pretty));
         }
-        let report_dir: HashMap<&str, &str> = reports
+        let report_dir: FxHashMap<&str, &str> = reports
             .iter()
             .zip(&dirs)
             .map(|(r, d)| (r.source.as_str(), d.as_str()))
@@ -357,7 +359,7 @@ impl Site {
             })
             .collect();
         let mut entries = Vec::with_capacity(rendered.len());
-        let mut fresh = HashMap::with_capacity(if cache.is_some() { rendered.len() } else { 0 });
+        let mut fresh = FxHashMap::default();
         for (entry, ds, made) in rendered {
             if let Some(made) = made {
                 fresh.insert(entry.report.source.clone(), made);
@@ -367,7 +369,8 @@ impl Site {
         }
         if let Some(cache) = cache.as_mut() {
             // Kept: what this build used or made. Gone: reports no longer there.
-            let mut kept = HashMap::with_capacity(entries.len());
+            let mut kept = FxHashMap::default();
+            kept.reserve(entries.len());
             for e in &entries {
                 let source = &e.report.source;
                 if let Some(made) = fresh.remove(source) {
