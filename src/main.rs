@@ -8,6 +8,9 @@ use bantin::diag::Diagnostics;
 
 /// mimalloc: rendering makes and frees millions of small strings on every thread; it
 /// does that faster than the system allocator and gives memory back between stages.
+/// Built without transparent huge pages (`no_thp` in Cargo.toml): with them, every
+/// 2 MiB the heap grows by is zeroed at once, which cost a fifth of a 1,000-report
+/// build's peak memory and a third of its system time here.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use bantin::progress::Progress;
