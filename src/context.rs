@@ -164,16 +164,12 @@ pub struct SiteView {
     pub years: Vec<YearView>,
 }
 
-/// A unit in [`SiteView::unit_rows`]: where its list item opens and closes.
+/// A unit in [`SiteView::unit_rows`]: where its list item opens and closes (its
+/// `children` are left empty: they are the rows that follow).
 #[derive(Serialize)]
 pub struct UnitRow {
-    pub id: String,
-    pub name: String,
-    pub short: Option<String>,
-    pub path: String,
-    pub count: usize,
-    pub own_count: usize,
-    pub depth: usize,
+    #[serde(flatten)]
+    pub unit: UnitNode,
     /// Units below it follow at once, one level deeper.
     pub has_children: bool,
     /// How many levels end after this unit (its own item excluded when it has children).
@@ -439,17 +435,10 @@ fn unit_rows(site: &Site) -> Vec<UnitRow> {
     (0..order.len())
         .map(|i| {
             let (u, depth) = order[i];
-            let unit = &tree.units[u];
             let next_depth = order.get(i + 1).map_or(0, |&(_, d)| d);
             let has_children = next_depth > depth;
             UnitRow {
-                id: unit.id.clone(),
-                name: unit.name.clone(),
-                short: unit.short.clone(),
-                path: link(&format!("don-vi/{}/", unit.id), site.config.pretty_links),
-                count: site.unit_reports[u].len(),
-                own_count: site.unit_own_counts[u],
-                depth,
+                unit: unit_node(site, tree, u, depth, false),
                 has_children,
                 closes: if has_children { 0 } else { depth - next_depth },
             }
