@@ -111,11 +111,8 @@ pub fn render_all_cached(
         let mut timer = Timings::start(options.timings);
         let site = load_and_model(root, options, Some(cache), &mut timer)?;
         let tera = render::load_templates(&site)?;
+        // Its files are the planned ones, already checked in `load_and_model`.
         let rendered = render::render_site_cached(&site, &tera, &mut cache.pages)?;
-        let clashes = site.check_output_paths(rendered.files.iter().map(|(p, _)| p.as_str()));
-        if clashes.has_errors() {
-            return Err(clashes);
-        }
         Ok((site, rendered))
     })
 }
