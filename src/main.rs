@@ -106,7 +106,28 @@ fn report_failure(diags: &Diagnostics) -> ExitCode {
     ExitCode::FAILURE
 }
 
+/// mimalloc gives freed memory back to the system `purge_delay` ms after it is freed
+/// (1 s in the mimalloc built here). 5 ms keeps a 10,000-report build's peak memory
+/// about a tenth lower (230 -> 206 MB here) for a few hundredths of a second of
+/// system time. 15 is that option's number in the mimalloc this crate builds (3.x,
+/// `mi_option_purge_delay`, checked against MIMALLOC_PURGE_DELAY); it is set only
+/// while it still reads as a default of it (1000 or 10) and no MIMALLOC_PURGE_DELAY
+/// says otherwise.
+fn tune_allocator() {
+    const PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
+    if std::env::var_os("MIMALLOC_PURGE_DELAY").is_some() {
+        return;
+    }
+    // SAFETY: reading and setting a mimalloc option; both only touch its option table.
+    unsafe {
+        if matches!(libmimalloc_sys::mi_option_get(PURGE_DELAY), 1000 | 10) {
+            libmimalloc_sys::mi_option_set(PURGE_DELAY, 5);
+        }
+    }
+}
+
 fn main() -> ExitCode {
+    tune_allocator();
     let cli = Cli::parse();
     match cli.command {
         Command::Build {
