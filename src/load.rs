@@ -250,17 +250,17 @@ pub fn load_cached(
     let parsed: Vec<Parsed> = markdown
         .par_iter()
         .map(|(source, abs)| {
-            // Trusted: what is cached is good (the changed reports were forgotten).
-            if let Some((_, report)) = cached.filter(|_| trust).and_then(|c| c.reports.get(source))
-            {
-                return Ok((report.clone(), None));
-            }
-            let stamp = cached.and_then(|_| file_stamp(abs));
-            let hit = cached
-                .and_then(|c| c.reports.get(source))
-                .filter(|(was, _)| Some(*was) == stamp);
-            if let Some((_, report)) = hit {
-                return Ok((report.clone(), None));
+            let known = cached.and_then(|c| c.reports.get(source));
+            // Trusted, what is cached is good (the changed reports were forgotten);
+            // otherwise the file's size and time say.
+            let stamp = match known {
+                Some(_) if trust => None,
+                _ => cached.and_then(|_| file_stamp(abs)),
+            };
+            if let Some((was, report)) = known {
+                if trust || Some(*was) == stamp {
+                    return Ok((report.clone(), None));
+                }
             }
             let shown = Path::new("content").join(source);
             let text = read_text(abs, &shown).map_err(|d| vec![d])?;

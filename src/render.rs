@@ -286,29 +286,36 @@ pub fn render_site_into(site: &Site, tera: &Tera, sink: Sink) -> Result<(), Diag
     if let Some(diags) = failures_reported(failures) {
         return Err(diags);
     }
-    for (path, report) in &site.aliases {
-        sink(Rendered {
-            path: path.clone(),
-            bytes: redirect_page(
-                path,
-                &link(&site.entries[*report].dir, site.config.pretty_links),
-            )
-            .into_bytes(),
-        })
+    redirects(site)
+        .try_for_each(sink)
         .map_err(|d| Diagnostics(vec![d]))?;
-    }
     if let Some(base) = &site.config.base_url {
-        let sitemap = Rendered {
-            path: "sitemap.xml".into(),
-            bytes: crate::feeds::sitemap(site, base).into_bytes(),
-        };
         crate::feeds::feeds(site, base)
             .into_iter()
-            .chain([sitemap])
+            .chain([sitemap(site, base)])
             .try_for_each(sink)
             .map_err(|d| Diagnostics(vec![d]))?;
     }
     Ok(())
+}
+
+/// The redirect page of every alias.
+fn redirects(site: &Site) -> impl Iterator<Item = Rendered> + '_ {
+    site.aliases.iter().map(|(path, report)| Rendered {
+        path: path.clone(),
+        bytes: redirect_page(
+            path,
+            &link(&site.entries[*report].dir, site.config.pretty_links),
+        )
+        .into_bytes(),
+    })
+}
+
+fn sitemap(site: &Site, base: &str) -> Rendered {
+    Rendered {
+        path: "sitemap.xml".into(),
+        bytes: crate::feeds::sitemap(site, base).into_bytes(),
+    }
 }
 
 /// One mistake in a template fails every page that uses it: each is reported once,
@@ -384,12 +391,8 @@ pub fn render_site_cached(
                     return Ok((page.file.clone(), print, bytes.clone(), false));
                 }
             }
-            let (template, ctx) =
-                context::page_context_printed(site, &shared, page, &root, false, true);
-            let mut bytes = Vec::with_capacity(16 << 10);
-            tera.render_to(template, &ctx.ctx, &mut bytes)
-                .map_err(|e| (page.file.clone(), template_error_in(site, template, &e)))?;
-            Ok((page.file.clone(), print, Arc::new(bytes), true))
+            let made = render_page(site, tera, &shared, page)?;
+            Ok((made.path, print, Arc::new(made.bytes), true))
         })
         .collect();
     let mut pages = HashMap::with_capacity(done.len());
@@ -409,13 +412,7 @@ pub fn render_site_cached(
     if let Some(diags) = failures_reported(failures.into_iter()) {
         return Err(diags);
     }
-    for (path, report) in &site.aliases {
-        let bytes = redirect_page(
-            path,
-            &link(&site.entries[*report].dir, site.config.pretty_links),
-        );
-        files.push((path.clone(), Arc::new(bytes.into_bytes())));
-    }
+    files.extend(redirects(site).map(|r| (r.path, Arc::new(r.bytes))));
     if let Some(base) = &site.config.base_url {
         // Feeds hold whole reports: each is made again only when its print changes.
         let feeds: Vec<(String, u64, Arc<Vec<u8>>)> = crate::feeds::feed_list(site)
@@ -433,10 +430,8 @@ pub fn render_site_cached(
             pages.insert(path.clone(), (print, bytes.clone()));
             files.push((path, bytes));
         }
-        files.push((
-            "sitemap.xml".into(),
-            Arc::new(crate::feeds::sitemap(site, base).into_bytes()),
-        ));
+        let map = sitemap(site, base);
+        files.push((map.path, Arc::new(map.bytes)));
     }
     cache.pages = pages;
     files.sort_by(|a, b| a.0.cmp(&b.0));
