@@ -189,10 +189,28 @@ fn peak_memory_mb() -> Option<u64> {
     Some(kb / 1024)
 }
 
+/// The CPU time (user and system, all threads) the process has used so far, where the
+/// system tells it: beside the wall time, it shows how well a stage used the cores.
+fn cpu_time() -> Option<std::time::Duration> {
+    let mut usage = std::mem::MaybeUninit::<libc::rusage>::zeroed();
+    // SAFETY: getrusage fills the struct it is given; it is zeroed, so valid either way.
+    let usage = unsafe {
+        if libc::getrusage(libc::RUSAGE_SELF, usage.as_mut_ptr()) != 0 {
+            return None;
+        }
+        usage.assume_init()
+    };
+    let micros = |t: libc::timeval| t.tv_sec as u64 * 1_000_000 + t.tv_usec as u64;
+    Some(std::time::Duration::from_micros(
+        micros(usage.ru_utime) + micros(usage.ru_stime),
+    ))
+}
+
 /// `--timings`: how long each stage took, printed to stderr as it ends.
 pub struct Timings {
     on: bool,
     last: std::time::Instant,
+    last_cpu: Option<std::time::Duration>,
 }
 
 impl Timings {
@@ -200,18 +218,27 @@ impl Timings {
         Timings {
             on,
             last: std::time::Instant::now(),
+            last_cpu: cpu_time(),
         }
     }
 
     pub fn stage(&mut self, name: &str) {
+        let cpu = cpu_time();
         if self.on {
             let ms = self.last.elapsed().as_millis();
+            let cpu_ms = match (cpu, self.last_cpu) {
+                (Some(now), Some(then)) => format!(", CPU {:>6} ms", (now - then).as_millis()),
+                _ => String::new(),
+            };
             match peak_memory_mb() {
-                Some(mb) => eprintln!("{name:>20}: {ms:>6} ms   (peak memory so far {mb} MB)"),
-                None => eprintln!("{name:>20}: {ms:>6} ms"),
+                Some(mb) => {
+                    eprintln!("{name:>20}: {ms:>6} ms{cpu_ms}   (peak memory so far {mb} MB)")
+                }
+                None => eprintln!("{name:>20}: {ms:>6} ms{cpu_ms}"),
             }
         }
         self.last = std::time::Instant::now();
+        self.last_cpu = cpu;
     }
 }
 
