@@ -234,17 +234,7 @@ impl Shared {
             use rayon::prelude::*;
             (0..site.entries.len())
                 .into_par_iter()
-                .map(|i| {
-                    let card = card(site, i);
-                    let stamp = if printed {
-                        let mut print = xxhash_rust::xxh3::Xxh3::new();
-                        print_json(&mut print, "card", &card);
-                        print.digest()
-                    } else {
-                        0
-                    };
-                    (Value::from_serializable(&card), stamp)
-                })
+                .map(|i| card_value(site, i, printed))
                 .unzip()
         };
         let view = site_view(site);
@@ -279,12 +269,32 @@ impl Shared {
         }
     }
 
+    /// Makes the card of report `i` again (and its stamp, when this is a printed
+    /// `Shared`), after its entry changed in place.
+    pub fn restamp(&mut self, site: &Site, i: usize) {
+        let printed = !self.card_stamps.is_empty();
+        (self.cards[i], self.card_stamps[i]) = card_value(site, i, printed);
+    }
+
     fn tr(&self, key: &str, fallback: &str) -> String {
         self.strings
             .get(key)
             .cloned()
             .unwrap_or_else(|| fallback.to_string())
     }
+}
+
+/// The card of report `i` as templates see it, and its stamp when `printed` (else 0).
+fn card_value(site: &Site, i: usize, printed: bool) -> (Value, u64) {
+    let card = card(site, i);
+    let stamp = if printed {
+        let mut print = xxhash_rust::xxh3::Xxh3::new();
+        print_json(&mut print, "card", &card);
+        print.digest()
+    } else {
+        0
+    };
+    (Value::from_serializable(&card), stamp)
 }
 
 fn lang_of(site: &Site) -> Language {

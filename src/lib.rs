@@ -11,6 +11,7 @@ pub mod config;
 pub mod context;
 pub mod diag;
 pub mod feeds;
+pub mod incremental;
 pub mod lang;
 pub mod load;
 pub mod markdown;
@@ -91,29 +92,47 @@ pub fn render_all(
 /// What `serve` keeps from one build to the next, so that a rebuild redoes only what
 /// the changed files change: reports whose file is unchanged are not parsed again,
 /// Markdown whose text and link targets are unchanged not rendered again, and pages
-/// whose fingerprint is unchanged keep their bytes.
+/// whose fingerprint is unchanged keep their bytes; and the model itself, patched in
+/// place when only known reports were saved (see [`incremental`]).
 #[derive(Default)]
 pub struct BuildCache {
     pub reports: load::ReportCache,
     pub markdown: site::MarkdownCache,
     pub pages: render::PageCache,
+    /// The model of the last good build.
+    pub model: Option<incremental::Model>,
 }
 
 /// [`render_all`] for `serve`: through `cache`, and without the search index (see
-/// [`search::index_files`], which `serve` runs once the pages are served). Every file
-/// but the index, sorted by path, with how many pages were rendered again.
+/// [`search::index_files`], which `serve` runs once the pages are served). `saved`:
+/// reports (under content/) the caller knows were saved in place since the last
+/// build, when nothing else changed: the last model is patched if it can be. Every
+/// file but the index, sorted by path (or, after a patch, the files made again), with
+/// how many pages were rendered again. The site is left in `cache.model`.
 pub fn render_all_cached(
     root: &Path,
     options: &BuildOptions,
     cache: &mut BuildCache,
-) -> Result<(site::Site, render::CachedRender), Diagnostics> {
+    saved: &[String],
+) -> Result<render::CachedRender, Diagnostics> {
     on_render_threads(|| {
+        if !saved.is_empty() {
+            if let Some(patched) = incremental::patch(root, cache, saved) {
+                return Ok(patched);
+            }
+            // Only those reports changed: the load need not walk content/ again.
+            cache.reports.trust_next_load();
+        }
+        cache.model = None;
         let mut timer = Timings::start(options.timings);
         let site = load_and_model(root, options, Some(cache), &mut timer)?;
         let tera = render::load_templates(&site)?;
         // Its files are the planned ones, already checked in `load_and_model`.
         let rendered = render::render_site_cached(&site, &tera, &mut cache.pages)?;
-        Ok((site, rendered))
+        let inputs = cache.markdown.inputs.take();
+        let inputs = inputs.expect("a model built through the cache leaves its inputs there");
+        cache.model = Some(incremental::Model::new(site, inputs, options.strict_links));
+        Ok(rendered)
     })
 }
 

@@ -354,14 +354,123 @@ fn failures_reported(failures: impl Iterator<Item = (String, Diagnostic)>) -> Op
 #[derive(Default)]
 pub struct PageCache {
     pages: HashMap<String, (u64, Arc<Vec<u8>>)>,
+    /// What the last build rendered with: the templates with the globals in, and what
+    /// every page shares (cards and their stamps). A model patched in place renders
+    /// with them again, its changed cards stamped anew ([`PageCache::shared_mut`]).
+    kept: Option<(Tera, Shared)>,
 }
 
-/// What [`render_site_cached`] made.
+impl PageCache {
+    /// What every page of the last build shared, to restamp the cards of a patch.
+    pub fn shared_mut(&mut self) -> Option<&mut Shared> {
+        self.kept.as_mut().map(|(_, shared)| shared)
+    }
+
+    /// Forgets what the pages were rendered with (their bytes and prints stay).
+    pub fn forget_kept(&mut self) {
+        self.kept = None;
+    }
+}
+
+/// What [`render_site_cached`] or [`render_patch`] made.
 pub struct CachedRender {
-    /// Every file of the site but the search index, sorted by path.
+    /// Every file of the site but the search index, sorted by path; after a patch,
+    /// only the files made again (some may have the same bytes as before).
     pub files: Vec<(String, Arc<Vec<u8>>)>,
+    /// Whether `files` is the whole site (else a patch of the last one).
+    pub whole: bool,
+    /// After a patch: files of the last build that are gone.
+    pub removed: Vec<String>,
     /// How many pages were rendered; the others were taken from the cache.
     pub rendered: usize,
+}
+
+/// A page, its fingerprint, its bytes, and whether it was rendered here.
+type CachedPage = Result<(String, u64, Arc<Vec<u8>>, bool), (String, Diagnostic)>;
+
+/// One page through the cache: its fingerprint first, and the page rendered only when
+/// that changed.
+fn page_cached(
+    site: &Site,
+    tera: &Tera,
+    shared: &Shared,
+    old: &HashMap<String, (u64, Arc<Vec<u8>>)>,
+    page: &Page,
+) -> CachedPage {
+    let root = root_of(&page.file);
+    // The fingerprint first, the context only for a page that changed.
+    let (_, printed) = context::page_context_printed(site, shared, page, &root, true, false);
+    let print = printed.print();
+    if let Some((was, bytes)) = old.get(&page.file) {
+        if *was == print {
+            return Ok((page.file.clone(), print, bytes.clone(), false));
+        }
+    }
+    let made = render_page(site, tera, shared, page)?;
+    Ok((made.path, print, Arc::new(made.bytes), true))
+}
+
+/// A file made through the cache: its path, fingerprint and bytes.
+type Printed = (String, u64, Arc<Vec<u8>>);
+
+type PrintMap = HashMap<String, (u64, Arc<Vec<u8>>)>;
+
+/// `pages` through the cache of the last build (`old`), in parallel; how many of them
+/// were rendered.
+fn pages_cached<'a>(
+    site: &Site,
+    tera: &Tera,
+    shared: &Shared,
+    old: &PrintMap,
+    pages: impl IndexedParallelIterator<Item = &'a Page>,
+) -> Result<(Vec<Printed>, usize), Diagnostics> {
+    let done: Vec<CachedPage> = pages
+        .map(|page| page_cached(site, tera, shared, old, page))
+        .collect();
+    let mut made = Vec::with_capacity(done.len());
+    let mut failures = Vec::new();
+    let mut rendered = 0;
+    for d in done {
+        match d {
+            Ok((path, print, bytes, fresh)) => {
+                rendered += usize::from(fresh);
+                made.push((path, print, bytes));
+            }
+            Err(f) => failures.push(f),
+        }
+    }
+    match failures_reported(failures.into_iter()) {
+        Some(diags) => Err(diags),
+        None => Ok((made, rendered)),
+    }
+}
+
+/// Every feed through the cache of the last build (feeds hold whole reports: each is
+/// made again only when its print changes).
+fn feeds_cached(site: &Site, base: &str, shared: &Shared, old: &PrintMap) -> Vec<Printed> {
+    crate::feeds::feed_list(site)
+        .par_iter()
+        .map(|spec| {
+            let print = crate::feeds::feed_print(site, base, spec, &shared.card_stamps);
+            let bytes = match old.get(&spec.path) {
+                Some((was, bytes)) if *was == print => bytes.clone(),
+                _ => Arc::new(crate::feeds::render_feed(site, base, spec).into_bytes()),
+            };
+            (spec.path.clone(), print, bytes)
+        })
+        .collect()
+}
+
+/// The redirects and the sitemap: they change only with addresses.
+fn addresses(site: &Site) -> impl Iterator<Item = (String, Arc<Vec<u8>>)> + '_ {
+    let map = site
+        .config
+        .base_url
+        .as_ref()
+        .map(|base| sitemap(site, base));
+    redirects(site)
+        .chain(map)
+        .map(|r| (r.path, Arc::new(r.bytes)))
 }
 
 /// [`render_site`] without the search index, rendering only the pages whose
@@ -372,70 +481,72 @@ pub fn render_site_cached(
     tera: &Tera,
     cache: &mut PageCache,
 ) -> Result<CachedRender, Diagnostics> {
+    cache.kept = None;
     let shared = Shared::new_printed(site, true);
-    let tera = &with_globals(tera, &shared);
+    let tera = with_globals(tera, &shared);
     let old = &cache.pages;
-    // Each page: its path, fingerprint, bytes, and whether it was rendered here.
-    type Done = Result<(String, u64, Arc<Vec<u8>>, bool), (String, Diagnostic)>;
-    let done: Vec<Done> = site
-        .pages
-        .par_iter()
-        .map(|page| {
-            let root = root_of(&page.file);
-            // The fingerprint first, the context only for a page that changed.
-            let (_, printed) =
-                context::page_context_printed(site, &shared, page, &root, true, false);
-            let print = printed.print();
-            if let Some((was, bytes)) = old.get(&page.file) {
-                if *was == print {
-                    return Ok((page.file.clone(), print, bytes.clone(), false));
-                }
-            }
-            let made = render_page(site, tera, &shared, page)?;
-            Ok((made.path, print, Arc::new(made.bytes), true))
-        })
-        .collect();
-    let mut pages = HashMap::with_capacity(done.len());
-    let mut files = Vec::with_capacity(done.len() + site.aliases.len());
-    let mut failures = Vec::new();
-    let mut rendered = 0;
-    for d in done {
-        match d {
-            Ok((path, print, bytes, fresh)) => {
-                rendered += usize::from(fresh);
-                pages.insert(path.clone(), (print, bytes.clone()));
-                files.push((path, bytes));
-            }
-            Err(f) => failures.push(f),
-        }
-    }
-    if let Some(diags) = failures_reported(failures.into_iter()) {
-        return Err(diags);
-    }
-    files.extend(redirects(site).map(|r| (r.path, Arc::new(r.bytes))));
+    let (mut made, rendered) = pages_cached(site, &tera, &shared, old, site.pages.par_iter())?;
     if let Some(base) = &site.config.base_url {
-        // Feeds hold whole reports: each is made again only when its print changes.
-        let feeds: Vec<(String, u64, Arc<Vec<u8>>)> = crate::feeds::feed_list(site)
-            .par_iter()
-            .map(|spec| {
-                let print = crate::feeds::feed_print(site, base, spec, &shared.card_stamps);
-                let bytes = match cache.pages.get(&spec.path) {
-                    Some((was, bytes)) if *was == print => bytes.clone(),
-                    _ => Arc::new(crate::feeds::render_feed(site, base, spec).into_bytes()),
-                };
-                (spec.path.clone(), print, bytes)
-            })
-            .collect();
-        for (path, print, bytes) in feeds {
-            pages.insert(path.clone(), (print, bytes.clone()));
-            files.push((path, bytes));
-        }
-        let map = sitemap(site, base);
-        files.push((map.path, Arc::new(map.bytes)));
+        made.extend(feeds_cached(site, base, &shared, old));
     }
-    cache.pages = pages;
+    // Kept: this build's pages and feeds (a page gone is forgotten).
+    let mut files = Vec::with_capacity(made.len() + site.aliases.len() + 1);
+    let mut pages = HashMap::with_capacity(made.len());
+    for (path, print, bytes) in made {
+        pages.insert(path.clone(), (print, bytes.clone()));
+        files.push((path, bytes));
+    }
+    files.extend(addresses(site));
     files.sort_by(|a, b| a.0.cmp(&b.0));
-    Ok(CachedRender { files, rendered })
+    cache.pages = pages;
+    cache.kept = Some((tera, shared));
+    Ok(CachedRender {
+        files,
+        whole: true,
+        removed: Vec::new(),
+        rendered,
+    })
+}
+
+/// The files a model patched in place changes, through `cache` (left by the build
+/// before, with the changed cards restamped): `pages` (indexes into `site.pages`)
+/// rendered again where their print changed, the feeds, and, when `moved` (a report
+/// changed its address), the redirects and the sitemap. `removed`: pages gone (a
+/// report's old address). None when `cache` kept nothing to render with.
+pub fn render_patch(
+    site: &Site,
+    cache: &mut PageCache,
+    pages: &[usize],
+    removed: Vec<String>,
+    moved: bool,
+) -> Option<Result<CachedRender, Diagnostics>> {
+    let (tera, shared) = cache.kept.as_ref()?;
+    let old = &cache.pages;
+    let pages = pages.par_iter().map(|&p| &site.pages[p]);
+    let (mut made, rendered) = match pages_cached(site, tera, shared, old, pages) {
+        Ok(made) => made,
+        Err(diags) => return Some(Err(diags)),
+    };
+    if let Some(base) = &site.config.base_url {
+        made.extend(feeds_cached(site, base, shared, old));
+    }
+    for gone in &removed {
+        cache.pages.remove(gone);
+    }
+    let mut files = Vec::with_capacity(made.len());
+    for (path, print, bytes) in made {
+        cache.pages.insert(path.clone(), (print, bytes.clone()));
+        files.push((path, bytes));
+    }
+    if moved {
+        files.extend(addresses(site));
+    }
+    Some(Ok(CachedRender {
+        files,
+        whole: false,
+        removed,
+        rendered,
+    }))
 }
 
 /// The Tera with what every page shares (`config`, `t`, `lang`, `site`) in its global

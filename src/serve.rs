@@ -38,6 +38,9 @@ pub const DEFAULT_PORT: u16 = 1111;
 /// A burst of changes (a `git checkout`) is one rebuild: the build waits until the
 /// sources have been quiet this long...
 const DEBOUNCE: Duration = Duration::from_millis(30);
+/// ...or this long, when one file was changed and closed (an editor's save): the
+/// write is whole, and a burst would have named more files by now.
+const DEBOUNCE_SAVED: Duration = Duration::from_millis(3);
 /// ...but no longer than this after the first change.
 const DEBOUNCE_MAX: Duration = Duration::from_millis(1000);
 /// How often an idle event stream sends a comment, to notice closed pages.
@@ -340,36 +343,10 @@ fn rebuild(shared: &Shared, seen: &Seen) {
     }
     let started = now_ns();
     let clock = Instant::now();
+    // Only this thread locks it, for the whole build: the site stays in it.
+    let mut cache = shared.cache.lock().unwrap_or_else(|e| e.into_inner());
     let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        let mut cache = shared.cache.lock().unwrap_or_else(|e| e.into_inner());
-        // A file the watcher saw change is read again, whatever its size and time say.
-        // Only reports the last build knew, changed in place (an editor's save): the
-        // load need not walk content/ and check every file again.
-        let in_place = !seen.rescan
-            && !seen.changed.is_empty()
-            && seen.changed.len() <= 64
-            && seen.changed.iter().all(|p| {
-                p.strip_prefix("content/").is_some_and(|s| {
-                    s.ends_with(".md") && cache.reports.knows(s) && shared.root.join(p).is_file()
-                })
-            });
-        cache.reports.forget(
-            seen.changed
-                .iter()
-                .filter_map(|p| p.strip_prefix("content/")),
-        );
-        if in_place {
-            cache.reports.trust_next_load();
-        }
-        if seen.rescan {
-            *cache = crate::BuildCache::default();
-        }
-        let built = crate::render_all_cached(&shared.root, &shared.options, &mut cache);
-        if built.is_err() {
-            // Whatever a failed build left half-made is not trusted.
-            *cache = crate::BuildCache::default();
-        }
-        built
+        build_cached(shared, seen, &mut cache)
     }));
     let ms = clock.elapsed().as_millis();
     let was_ok = shared
@@ -378,44 +355,27 @@ fn rebuild(shared: &Shared, seen: &Seen) {
         .map(|l| l.errors.is_none())
         .unwrap_or(false);
     let mut good = false;
-    let errors = match result {
-        Ok(Ok((site, rendered))) => {
+    let errors = match (result, &mut cache.model) {
+        (Ok(Ok(rendered)), Some(model)) => {
             good = true;
+            let site = &model.site;
             for w in site.diagnostics.warnings() {
                 eprintln!("{w}\n");
             }
             let (count, files, reports) =
                 (rendered.files.len(), site.files.len(), site.entries.len());
+            let (again, whole) = (rendered.rendered, rendered.whole);
             let old = current(shared);
-            let mut fresh = snapshot(
-                old.as_ref().map_or(1, |s| s.generation + 1),
-                rendered.files,
-                site.files.clone(),
-            );
-            // The search index is made once the pages are served (it takes longer than
-            // they do); until then the last one is served with them.
-            if site.config.search {
-                if let Some(old) = &old {
-                    for (path, served) in &old.files {
-                        if let (true, Served::Page(bytes)) = (is_search_file(path), served) {
-                            fresh
-                                .files
-                                .entry(path.clone())
-                                .or_insert_with(|| Served::Page(bytes.clone()));
-                        }
-                    }
-                }
-            }
-            let search_pending = site.config.search;
+            let (fresh, changed) = next_snapshot(old.as_deref(), rendered, site);
             // Nothing to reload for: a save without a change, a file the build ignores.
-            let unchanged = old.as_ref().is_some_and(|old| {
-                was_ok
-                    && !seen.rescan
-                    && fresh.same_as(old)
-                    && !fresh.reads_any(&shared.root, seen.changed.iter())
-            });
+            let unchanged = old.is_some()
+                && was_ok
+                && !seen.rescan
+                && !changed
+                && !fresh.reads_any(&shared.root, seen.changed.iter());
             if unchanged {
                 println!("Rebuilt in {ms} ms: nothing changed.");
+                model.prepare();
                 let mut live = shared.live.lock().unwrap_or_else(|e| e.into_inner());
                 live.started = started;
                 live.building = false;
@@ -431,11 +391,12 @@ fn rebuild(shared: &Shared, seen: &Seen) {
             drop(replaced);
             if first {
                 println!("Built {reports} reports: {count} pages and {files} files in {ms} ms.");
-            } else {
-                let again = rendered.rendered;
+            } else if whole {
                 println!("Rebuilt in {ms} ms ({again} of {count} pages rendered again, build {generation}).");
+            } else {
+                println!("Rebuilt in {ms} ms ({again} pages rendered again, the model patched in place, build {generation}).");
             }
-            if search_pending {
+            if site.config.search {
                 // Open pages reload now; the build goes on with the search index.
                 // (`started` says a build is whole: it is set once the index is in.)
                 {
@@ -444,48 +405,32 @@ fn rebuild(shared: &Shared, seen: &Seen) {
                     live.errors = None;
                 }
                 shared.changed.notify_all();
-                let index = crate::on_render_threads(|| crate::search::index_files(&site));
-                if let Some(served) = current(shared) {
-                    let mut files: HashMap<String, Served> = served
-                        .files
-                        .iter()
-                        .filter(|(path, _)| !is_search_file(path))
-                        .map(|(path, f)| (path.clone(), f.clone()))
-                        .collect();
-                    for r in index {
-                        files.insert(r.path, Served::Page(Arc::new(r.bytes)));
-                    }
-                    let with_index = Snapshot {
-                        generation: served.generation,
-                        files,
-                    };
-                    drop(
-                        shared
-                            .site
-                            .write()
-                            .unwrap_or_else(|e| e.into_inner())
-                            .replace(Arc::new(with_index)),
-                    );
-                }
+                serve_search_index(shared, site);
+                model.prepare();
                 let mut live = shared.live.lock().unwrap_or_else(|e| e.into_inner());
                 live.building = false;
                 live.started = started;
                 return;
             }
+            model.prepare();
             None
         }
-        Ok(Err(diags)) => Some(error_text(&diags)),
-        Err(panic) => {
+        (Ok(Ok(_)), None) => Some(internal_error("the build left no site")),
+        (Ok(Err(diags)), _) => Some(error_text(&diags)),
+        (Err(panic), _) => {
             let what = panic
                 .downcast_ref::<String>()
                 .map(String::as_str)
                 .or_else(|| panic.downcast_ref::<&str>().copied())
                 .unwrap_or("unknown");
-            Some(format!(
-                "error: bantin stopped on an internal error: {what}\n  = hint: this is a bug in bantin; the message above says where"
-            ))
+            Some(internal_error(what))
         }
     };
+    if !good {
+        // Whatever a failed build left half-made is not trusted.
+        *cache = crate::BuildCache::default();
+    }
+    drop(cache);
     if let Some(text) = &errors {
         eprintln!("{text}");
         let kept = if current(shared).is_some() {
@@ -503,6 +448,110 @@ fn rebuild(shared: &Shared, seen: &Seen) {
         live.started = started;
     }
     shared.changed.notify_all();
+}
+
+fn internal_error(what: &str) -> String {
+    format!(
+        "error: bantin stopped on an internal error: {what}\n  = hint: this is a bug in bantin; the message above says where"
+    )
+}
+
+/// The build through `cache`: the last model patched when only reports it knew were
+/// saved in place, else the whole site (each changed file read again, whatever its
+/// size and time say).
+fn build_cached(
+    shared: &Shared,
+    seen: &Seen,
+    cache: &mut crate::BuildCache,
+) -> Result<crate::render::CachedRender, Diagnostics> {
+    if seen.rescan {
+        *cache = crate::BuildCache::default();
+    }
+    let in_place = !seen.rescan
+        && !seen.changed.is_empty()
+        && seen.changed.len() <= 64
+        && seen.changed.iter().all(|p| {
+            p.strip_prefix("content/").is_some_and(|s| {
+                s.ends_with(".md") && cache.reports.knows(s) && shared.root.join(p).is_file()
+            })
+        });
+    let sources = seen
+        .changed
+        .iter()
+        .filter_map(|p| p.strip_prefix("content/"));
+    cache.reports.forget(sources.clone());
+    let saved: Vec<String> = match in_place {
+        true => sources.map(str::to_string).collect(),
+        false => Vec::new(),
+    };
+    crate::render_all_cached(&shared.root, &shared.options, cache, &saved)
+}
+
+/// The site to serve after a build, and whether it differs from `old`. A whole build
+/// gives every file (the search index of `old` is served with them until the new one
+/// is made); a patch gives the files it made again and those gone.
+fn next_snapshot(
+    old: Option<&Snapshot>,
+    rendered: crate::render::CachedRender,
+    site: &crate::site::Site,
+) -> (Snapshot, bool) {
+    let generation = old.map_or(1, |s| s.generation + 1);
+    match old {
+        Some(old) if !rendered.whole => {
+            let mut files = old.files.clone();
+            let mut changed = false;
+            for gone in &rendered.removed {
+                changed |= files.remove(gone).is_some();
+            }
+            for (path, bytes) in rendered.files {
+                changed |= !matches!(files.get(&path), Some(Served::Page(was)) if Arc::ptr_eq(was, &bytes) || *was == bytes);
+                files.insert(path, Served::Page(bytes));
+            }
+            (Snapshot { generation, files }, changed)
+        }
+        _ => {
+            let mut fresh = snapshot(generation, rendered.files, site.files.clone());
+            if site.config.search {
+                for (path, served) in old.iter().flat_map(|old| &old.files) {
+                    if let (true, Served::Page(bytes)) = (is_search_file(path), served) {
+                        fresh
+                            .files
+                            .entry(path.clone())
+                            .or_insert_with(|| Served::Page(bytes.clone()));
+                    }
+                }
+            }
+            let changed = !old.is_some_and(|old| fresh.same_as(old));
+            (fresh, changed)
+        }
+    }
+}
+
+/// Makes the search index of `site` and serves it with the pages being served.
+fn serve_search_index(shared: &Shared, site: &crate::site::Site) {
+    let index = crate::on_render_threads(|| crate::search::index_files(site));
+    if let Some(served) = current(shared) {
+        let mut files: HashMap<String, Served> = served
+            .files
+            .iter()
+            .filter(|(path, _)| !is_search_file(path))
+            .map(|(path, f)| (path.clone(), f.clone()))
+            .collect();
+        for r in index {
+            files.insert(r.path, Served::Page(Arc::new(r.bytes)));
+        }
+        let with_index = Snapshot {
+            generation: served.generation,
+            files,
+        };
+        drop(
+            shared
+                .site
+                .write()
+                .unwrap_or_else(|e| e.into_inner())
+                .replace(Arc::new(with_index)),
+        );
+    }
 }
 
 /// Every diagnostic of a failed build, as the terminal shows them.
@@ -573,6 +622,10 @@ fn watch_sources(
 struct Seen {
     /// Changed sources, relative to the root.
     changed: BTreeSet<String>,
+    /// Sources written to and not closed since (still being written, maybe).
+    open: BTreeSet<String>,
+    /// A change other than a file written in place or made (a removal, a rename).
+    moved: bool,
     /// A source folder itself came or went: watch the folders anew.
     rewatch: bool,
     /// The watcher lost events: rebuild all the same.
@@ -584,7 +637,22 @@ impl Seen {
         !self.changed.is_empty() || self.rescan
     }
 
+    /// Whether all there is to build is one file written whole (an editor's save).
+    fn one_saved(&self) -> bool {
+        self.changed.len() == 1 && self.open.is_empty() && !self.moved && !self.rescan
+    }
+
+    /// How long the sources must be quiet before the build starts.
+    fn debounce(&self) -> Duration {
+        if self.one_saved() {
+            DEBOUNCE_SAVED
+        } else {
+            DEBOUNCE
+        }
+    }
+
     fn add(&mut self, root: &Path, event: notify::Result<notify::Event>) {
+        use notify::event::{AccessKind, AccessMode, ModifyKind};
         let event = match event {
             Ok(e) => e,
             Err(_) => {
@@ -592,13 +660,21 @@ impl Seen {
                 return;
             }
         };
-        match event.kind {
-            // Reading a file (the build itself does) and its times or rights change nothing.
-            EventKind::Access(_) | EventKind::Modify(notify::event::ModifyKind::Metadata(_)) => {
-                return
+        let written = match event.kind {
+            // A file written and closed: whole, unless it is opened again.
+            EventKind::Access(AccessKind::Close(AccessMode::Write)) => {
+                for path in &event.paths {
+                    if let Some(rel) = source_path(root, path) {
+                        self.open.remove(&rel);
+                    }
+                }
+                return;
             }
-            _ => {}
-        }
+            // Reading a file (the build itself does) and its times or rights change nothing.
+            EventKind::Access(_) | EventKind::Modify(ModifyKind::Metadata(_)) => return,
+            EventKind::Create(_) | EventKind::Modify(ModifyKind::Data(_)) => true,
+            _ => false,
+        };
         if event.need_rescan() {
             self.rescan = true;
         }
@@ -606,6 +682,11 @@ impl Seen {
             if let Some(rel) = source_path(root, path) {
                 if SOURCE_DIRS.contains(&rel.as_str()) {
                     self.rewatch = true;
+                }
+                if written {
+                    self.open.insert(rel.clone());
+                } else {
+                    self.moved = true;
                 }
                 self.changed.insert(rel);
             }
@@ -658,7 +739,7 @@ fn watch_loop(
         // ...and every change that follows it closely.
         let first = Instant::now();
         while first.elapsed() < DEBOUNCE_MAX {
-            match rx.recv_timeout(DEBOUNCE) {
+            match rx.recv_timeout(seen.debounce()) {
                 Ok(event) => seen.add(root, event),
                 Err(mpsc::RecvTimeoutError::Timeout) => break,
                 Err(mpsc::RecvTimeoutError::Disconnected) => return,

@@ -112,7 +112,7 @@ pub struct Taxonomy {
 }
 
 /// What a page shows; `page` counts from 1.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum PageKind {
     Home {
         page: usize,
@@ -234,6 +234,30 @@ impl LinkResolver for Resolver<'_> {
 #[derive(Default)]
 pub struct MarkdownCache {
     entries: FxHashMap<String, CachedMarkdown>,
+    /// What the last build made its entries with, for patching its model in place
+    /// (see `incremental`); taken by whoever keeps the model.
+    pub inputs: Option<ModelInputs>,
+}
+
+/// What a model's entries were made with, beyond the site itself: enough to make one
+/// entry again exactly as the whole build would, and to gather the diagnostics again.
+pub struct ModelInputs {
+    /// Where every file under content/ ends up (report sources to their page links).
+    pub targets: FxHashMap<String, String>,
+    /// The warnings of each entry (dead links, missing cover), by entry index.
+    pub entry_diagnostics: Vec<Vec<Diagnostic>>,
+    /// The warnings about addresses (slug collisions).
+    pub dir_diagnostics: Vec<Diagnostic>,
+}
+
+impl ModelInputs {
+    /// The site's diagnostics as a whole build gathers them.
+    pub fn diagnostics(&self) -> Diagnostics {
+        let mut diags = Diagnostics(self.dir_diagnostics.clone());
+        diags.extend(self.entry_diagnostics.iter().flatten().cloned());
+        diags.sort();
+        diags
+    }
 }
 
 struct CachedMarkdown {
@@ -251,6 +275,36 @@ struct CachedMarkdown {
 }
 
 impl MarkdownCache {
+    /// The entry of `report` at `dir`, as a whole build makes it: its Markdown taken
+    /// from here when still good, else rendered and kept here; and its warnings.
+    pub fn entry(
+        &mut self,
+        report: Report,
+        dir: String,
+        allow_html: bool,
+        strict: bool,
+        targets: &FxHashMap<String, String>,
+    ) -> (Entry, Vec<Diagnostic>) {
+        let resolver = Resolver { targets };
+        let hit = self.get(&report, allow_html, &resolver);
+        let (entry, diags, made) =
+            render_entry(report, dir, allow_html, strict, &resolver, hit, true);
+        if let Some(made) = made {
+            self.entries.insert(entry.report.source.clone(), made);
+        }
+        (entry, diags)
+    }
+
+    /// Whether the Markdown of any report but `except` has a link that reached `link`.
+    pub fn links_to(&self, link: &str, except: &str) -> bool {
+        self.entries.iter().any(|(source, c)| {
+            source != except
+                && c.lookups
+                    .iter()
+                    .any(|(_, found)| found.as_deref() == Some(link))
+        })
+    }
+
     fn get(
         &self,
         report: &Report,
@@ -298,13 +352,9 @@ impl Site {
             .into_iter()
             .filter(|r| options.drafts || !r.draft)
             .collect();
-        reports.sort_by(|a, b| {
-            b.date
-                .cmp(&a.date)
-                .then_with(|| crate::lang::compare(&a.title, &b.title))
-                .then_with(|| a.source.cmp(&b.source))
-        });
+        reports.sort_by(order);
         let dirs = assign_dirs(&reports, &mut diags);
+        let dir_diagnostics = diags.0.clone();
 
         // Where every file under content/ ends up, for links written in reports.
         let mut targets: FxHashMap<String, String> = FxHashMap::default();
@@ -359,12 +409,16 @@ impl Site {
             })
             .collect();
         let mut entries = Vec::with_capacity(rendered.len());
+        let mut entry_diagnostics = Vec::with_capacity(if caching { rendered.len() } else { 0 });
         let mut fresh = FxHashMap::default();
         for (entry, ds, made) in rendered {
             if let Some(made) = made {
                 fresh.insert(entry.report.source.clone(), made);
             }
             entries.push(entry);
+            if caching {
+                entry_diagnostics.push(ds.clone());
+            }
             diags.extend(ds);
         }
         if let Some(cache) = cache.as_mut() {
@@ -380,6 +434,11 @@ impl Site {
                 }
             }
             cache.entries = kept;
+            cache.inputs = Some(ModelInputs {
+                targets,
+                entry_diagnostics,
+                dir_diagnostics,
+            });
         }
 
         let taxonomies = build_taxonomies(&mut entries);
@@ -596,6 +655,26 @@ impl Site {
     }
 }
 
+/// The order of reports in every list: newest first, equal dates by title, then by
+/// source path.
+pub fn order(a: &Report, b: &Report) -> std::cmp::Ordering {
+    b.date
+        .cmp(&a.date)
+        .then_with(|| crate::lang::compare(&a.title, &b.title))
+        .then_with(|| a.source.cmp(&b.source))
+}
+
+/// The address a report asks for, "YYYY/MM/slug" (without the final '/'): its own
+/// unless another report asked for it first (see [`assign_dirs`]).
+pub fn wanted_dir(report: &Report) -> String {
+    format!(
+        "{}/{:02}/{}",
+        report.date.year(),
+        report.date.month(),
+        report.slug
+    )
+}
+
 /// "YYYY/MM/slug/" for each report (sorted newest first); equal ones get -2, -3, ...
 /// in date-then-path order, with a warning.
 fn assign_dirs(reports: &[Report], diags: &mut Diagnostics) -> Vec<String> {
@@ -606,10 +685,7 @@ fn assign_dirs(reports: &[Report], diags: &mut Diagnostics) -> Vec<String> {
             .cmp(&reports[b].date)
             .then_with(|| reports[a].source.cmp(&reports[b].source))
     });
-    let wanted: Vec<String> = reports
-        .iter()
-        .map(|r| format!("{}/{:02}/{}", r.date.year(), r.date.month(), r.slug))
-        .collect();
+    let wanted: Vec<String> = reports.iter().map(wanted_dir).collect();
     let mut taken: HashSet<String> = HashSet::with_capacity(reports.len());
     let mut first_owner: HashMap<&str, usize> = HashMap::new();
     // Reports whose own slug is free keep it, even if an earlier one got `x-2` by collision.

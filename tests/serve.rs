@@ -1066,3 +1066,178 @@ fn a_template_change_renders_again_only_the_pages_that_use_it() {
         .expect("a rebuild line");
     assert!(line.contains("(1 of "), "{line}");
 }
+
+/// Waits for the build that follows an edit made when the server was idle at build
+/// `generation`, search index included, and returns its line of the server's output.
+/// (Not [`Server::settled`]: its extra change would make a whole build after the
+/// patch, which would hide a page the patch forgot.)
+fn build_after(server: &Server, generation: &Value) -> String {
+    server.wait("the build of the edit", || {
+        let s = server.status();
+        let done =
+            s["generation"] != *generation && s["building"] == false && s["pending"] == false;
+        done.then_some(())
+    });
+    let output = server.output();
+    let line = output.lines().rfind(|l| l.starts_with("Rebuilt in"));
+    line.expect("a rebuild line").to_string()
+}
+
+/// A save in place that moves nothing patches the last model; any edit that moves a
+/// report in or out of a list, changes an index, or changes an address something else
+/// depends on, builds the whole site. Either way the served site is, byte for byte,
+/// what a fresh build gives.
+#[test]
+fn a_save_in_place_patches_the_model_only_when_it_may() {
+    let site = sample();
+    let bai = |i: usize| format!("content/2022/{:02}/bai-{i}.md", i + 1);
+    for i in 0..7 {
+        site.write(
+            &bai(i),
+            report(
+                &format!("Bài số {i}"),
+                &format!("2022-{:02}-10", i + 1),
+                ["tinh-uy", "huyen-uy-an-phu", "so-thong-tin"][i % 3],
+                &format!("tags = [\"chủ đề {}\"]\nkind = \"Hội nghị\"\n", i % 2),
+            ),
+        );
+    }
+    // Two reports of one day, listed by title; one that links to another.
+    let cung_ngay = |t: &str| report(t, "2022-12-01", "tinh-uy", "");
+    site.write("content/2022/12/an.md", cung_ngay("An toàn"));
+    site.write("content/2022/12/binh.md", cung_ngay("Bình yên"));
+    site.write(
+        "content/2022/12/lien-ket.md",
+        report("Liên kết", "2022-12-20", "tinh-uy", "") + "Xem [bài kia](../05/bai-4.md).\n",
+    );
+    let server = Server::start(&site);
+    let edit = |rel: &str, from: &str, to: &str| {
+        let text = fs::read_to_string(site.path(rel)).unwrap();
+        assert!(text.contains(from), "{rel} has no {from:?}");
+        site.write(rel, text.replacen(from, to, 1));
+    };
+    let (a, b) = (bai(2), bai(3));
+    type Edit<'a> = (&'a str, bool, Box<dyn Fn() + 'a>);
+    let edits: Vec<Edit> = vec![
+        (
+            "a body",
+            true,
+            Box::new(|| edit(&a, "Nội dung", "Nội dung đã sửa")),
+        ),
+        (
+            "a summary and an author",
+            true,
+            Box::new(|| {
+                edit(
+                    &a,
+                    "+++\nNội",
+                    "summary = \"Tóm tắt\"\nauthors = [\"Minh Kha\"]\n+++\nNội",
+                )
+            }),
+        ),
+        (
+            "a dead link",
+            true,
+            Box::new(|| edit(&a, "đã sửa", "[mất](khong-co.md)")),
+        ),
+        (
+            "a title, and with it its address",
+            true,
+            Box::new(|| edit(&b, "Bài số 3", "Bài số ba")),
+        ),
+        (
+            "a title with the slug given",
+            true,
+            Box::new(|| {
+                edit(
+                    &b,
+                    "title = \"Bài số ba\"",
+                    "title = \"Bài ba\"\nslug = \"bai-so-ba\"",
+                )
+            }),
+        ),
+        (
+            "a title that changes the order of a day's reports",
+            false,
+            Box::new(|| edit("content/2022/12/an.md", "An toàn", "Ca dao")),
+        ),
+        (
+            "a date in the same month",
+            false,
+            Box::new(|| edit(&a, "2022-03-10", "2022-03-11")),
+        ),
+        (
+            "a date in another month",
+            false,
+            Box::new(|| edit(&a, "2022-03-11", "2022-04-11")),
+        ),
+        (
+            "a tag added",
+            false,
+            Box::new(|| edit(&b, "tags = [", "tags = [\"mới\", ")),
+        ),
+        (
+            "a kind",
+            false,
+            Box::new(|| edit(&b, "Hội nghị", "Hội thảo")),
+        ),
+        (
+            "a unit",
+            false,
+            Box::new(|| edit(&b, "unit = \"tinh-uy", "unit = \"so-thong-tin")),
+        ),
+        (
+            "the title of a report another links to",
+            false,
+            Box::new(|| edit(&bai(4), "Bài số 4", "Bài số bốn")),
+        ),
+        (
+            "the title of a bundle",
+            false,
+            Box::new(|| {
+                edit(
+                    "content/2024/01/lam-viec/index.md",
+                    "Làm việc tại",
+                    "Làm việc ở",
+                )
+            }),
+        ),
+        (
+            "a slug taken by another report",
+            false,
+            Box::new(|| {
+                edit(
+                    &a,
+                    "title = \"Bài số 2\"",
+                    "title = \"Bài số 2\"\nslug = \"bai-so-ba\"",
+                )
+            }),
+        ),
+        (
+            "the slug of a report whose address another waits for",
+            false,
+            Box::new(|| edit(&b, "slug = \"bai-so-ba\"", "slug = \"bai-ba\"")),
+        ),
+        (
+            "a draft",
+            false,
+            Box::new(|| edit(&bai(5), "+++\nNội", "draft = true\n+++\nNội")),
+        ),
+        (
+            "a body again",
+            true,
+            Box::new(|| edit(&bai(6), "Nội dung", "Nội dung mới")),
+        ),
+    ];
+    for (what, patched, edit) in &edits {
+        let generation = server.status()["generation"].clone();
+        edit();
+        let line = build_after(&server, &generation);
+        assert_same(&served_tree(&server), &site.fresh_build());
+        assert_eq!(
+            line.contains("patched in place"),
+            *patched,
+            "after an edit of {what}: {line}"
+        );
+    }
+}
