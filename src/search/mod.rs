@@ -40,14 +40,17 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+mod syllables;
+
 use rayon::prelude::*;
 use serde::Serialize;
-use unicode_normalization::char::is_combining_mark;
 use unicode_normalization::UnicodeNormalization;
 
 use crate::lang;
 use crate::render::Rendered;
 use crate::site::{link, Site};
+use syllables::each_token;
+pub use syllables::{is_token_char, tokens, MAX_TOKEN_CHARS};
 
 /// Field bits of a posting. The most common ones are the low bits, so that a posting
 /// for a word found only in the body takes one digit.
@@ -65,38 +68,8 @@ pub const FIELD_AUTHOR: u16 = 256;
 /// About how many bytes a shard of postings holds (one key may make a larger one).
 pub const SHARD_BYTES: usize = 16 * 1024;
 
-/// Longer runs of letters and digits (long numbers, pasted codes) are not indexed.
-pub const MAX_TOKEN_CHARS: usize = 40;
-
 /// The digits of posting lists: 0–31 end a number, 32–63 say that more digits follow.
 const DIGITS: &[u8; 64] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz-_";
-
-/// Whether `c` belongs to a syllable: letters, digits and combining marks.
-pub fn is_token_char(c: char) -> bool {
-    match c as u32 {
-        0x30..=0x39 | 0x41..=0x5A | 0x61..=0x7A => true,
-        0..=0x7F => false,
-        // Latin letters, Vietnamese ones among them, and the marks they take: the
-        // common case, without the table look-ups.
-        0xC0..=0x24F => c != '×' && c != '÷',
-        0x300..=0x36F | 0x1E00..=0x1EFF => true,
-        _ => c.is_alphanumeric() || is_combining_mark(c),
-    }
-}
-
-/// The syllables of a text, as written, in order. A run longer than
-/// [`MAX_TOKEN_CHARS`] is returned as `None` (it breaks adjacency but is not indexed).
-pub fn tokens(text: &str) -> impl Iterator<Item = Option<&str>> {
-    let mut rest = text;
-    std::iter::from_fn(move || {
-        let start = rest.find(is_token_char)?;
-        let tail = &rest[start..];
-        let len = tail.find(|c: char| !is_token_char(c)).unwrap_or(tail.len());
-        let token = &tail[..len];
-        rest = &tail[len..];
-        Some((token.chars().count() <= MAX_TOKEN_CHARS).then_some(token))
-    })
-}
 
 /// The tone digit of a combining mark: 1 huyền, 2 hỏi, 3 ngã, 4 sắc, 5 nặng; 0 otherwise.
 fn tone_digit(c: char) -> u8 {
@@ -684,7 +657,11 @@ impl Grouped {
 struct Tally {
     /// Per id: fields << 16 | count (count up to 65535). One slot per id made.
     seen: Vec<u32>,
+    /// The ids the current report has, in `touched[..touched_len]`; one longer than
+    /// `seen`, so that [`Tally::add`] can write without a branch (whether an id is new to the
+    /// report is a coin toss the processor would mispredict).
     touched: Vec<u32>,
+    touched_len: usize,
     /// Per report, in order: the ids it had and their [`written`] values; `ends[k]` is
     /// where report k's end.
     ids: Vec<u32>,
@@ -693,24 +670,33 @@ struct Tally {
 }
 
 impl Tally {
+    /// Makes a new id (the next one).
+    fn new_id(&mut self) {
+        if self.touched.is_empty() {
+            self.touched.push(0);
+        }
+        self.seen.push(0);
+        self.touched.push(0);
+    }
+
     #[inline(always)]
     fn add(&mut self, id: u32, field: u16) {
         let seen = &mut self.seen[id as usize];
-        if *seen == 0 {
-            self.touched.push(id);
-        }
-        *seen = (*seen | (u32::from(field) << 16)) + u32::from(*seen & 0xFFFF < 0xFFFF);
+        let was = *seen;
+        *seen = (was | (u32::from(field) << 16)) + u32::from(was & 0xFFFF < 0xFFFF);
+        self.touched[self.touched_len] = id;
+        self.touched_len += usize::from(was == 0);
     }
 
     /// Ends the current report.
     fn end(&mut self) {
-        for &id in &self.touched {
+        for &id in &self.touched[..self.touched_len] {
             let seen = std::mem::take(&mut self.seen[id as usize]);
             self.ids.push(id);
             self.values
                 .push(written(pack((seen >> 16) as u16, seen & 0xFFFF)) as u16);
         }
-        self.touched.clear();
+        self.touched_len = 0;
         self.ends.push(self.ids.len() as u32);
     }
 
@@ -755,131 +741,98 @@ fn ranks<K: Ord>(keys: Vec<K>) -> Vec<u32> {
     rank
 }
 
-/// ASCII letters and digits.
-const ALNUM: [bool; 128] = {
-    let mut t = [false; 128];
-    let mut i = 0;
-    while i < 128 {
-        t[i] = (i as u8).is_ascii_alphanumeric();
-        i += 1;
-    }
-    t
-};
-
-/// Whether the character at `i` (its first byte `b` is not ASCII) belongs to a
-/// syllable, and its length in bytes: [`is_token_char`], fast for Vietnamese.
-#[inline(always)]
-fn non_ascii_at(text: &str, i: usize) -> (bool, usize) {
-    let bytes = text.as_bytes();
-    let n = bytes.len();
-    let b = bytes[i];
-    if (0xC3..=0xC9).contains(&b) && i + 1 < n {
-        // U+00C0..U+027F: letters, but × and ÷.
-        (
-            b != 0xC3 || (bytes[i + 1] != 0x97 && bytes[i + 1] != 0xB7),
-            2,
-        )
-    } else if b == 0xE1 && i + 2 < n && (0xB8..=0xBB).contains(&bytes[i + 1]) {
-        // U+1E00..U+1EFF: Latin letters, Vietnamese ones among them.
-        (true, 3)
-    } else if b < 0xE0 && i + 1 < n {
-        let c = (u32::from(b & 0x1F) << 6) | u32::from(bytes[i + 1] & 0x3F);
-        (is_token_char(char::from_u32(c).unwrap_or(' ')), 2)
-    } else if b < 0xF0 && i + 2 < n {
-        let c = (u32::from(b & 0x0F) << 12)
-            | (u32::from(bytes[i + 1] & 0x3F) << 6)
-            | u32::from(bytes[i + 2] & 0x3F);
-        (is_token_char(char::from_u32(c).unwrap_or(' ')), 3)
-    } else {
-        let c = text[i..].chars().next().unwrap_or(' ');
-        (is_token_char(c), c.len_utf8())
-    }
-}
-
-/// Calls `f` with each syllable of `text` (None for a run too long to index) and, for
-/// one of at most 15 bytes, its [`IdTable`] key (its bytes and its length). The same as
-/// [`tokens`], faster.
-#[inline(always)]
-fn each_token(text: &str, mut f: impl FnMut(Option<&str>, Option<u128>)) {
-    let bytes = text.as_bytes();
-    let n = bytes.len();
-    let mut i = 0;
-    'text: while i < n {
-        // Up to the next syllable.
-        loop {
-            if i >= n {
-                break 'text;
-            }
-            let b = bytes[i];
-            if b < 0x80 {
-                if ALNUM[b as usize] {
-                    break;
-                }
-                i += 1;
-            } else {
-                let (word, len) = non_ascii_at(text, i);
-                if word {
-                    break;
-                }
-                i += len;
-            }
-        }
-        let start = i;
-        while i < n {
-            let b = bytes[i];
-            if b < 0x80 {
-                if !ALNUM[b as usize] {
-                    break;
-                }
-                i += 1;
-            } else {
-                let (word, len) = non_ascii_at(text, i);
-                if !word {
-                    break;
-                }
-                i += len;
-            }
-        }
-        let len = i - start;
-        let token = &text[start..i];
-        if len <= 15 {
-            let key = if start + 16 <= n {
-                let raw =
-                    u128::from_le_bytes(bytes[start..start + 16].try_into().unwrap_or([0; 16]));
-                (raw & ((1u128 << (8 * len)) - 1)) | ((len as u128) << 120)
-            } else {
-                let mut b = [0u8; 16];
-                b[..len].copy_from_slice(&bytes[start..i]);
-                b[15] = len as u8;
-                u128::from_le_bytes(b)
-            };
-            f(Some(token), Some(key));
-        } else if len <= MAX_TOKEN_CHARS || token.chars().count() <= MAX_TOKEN_CHARS {
-            f(Some(token), None);
-        } else {
-            f(None, None);
-        }
-    }
-}
-
 /// Slots per syllable of the indexer's cache of the pairs it starts (a cache line).
 const SUCCESSORS: usize = 8;
 
-fn index_chunk(docs: &[DocText], first: u32) -> Chunk {
-    let mut chunk = Chunk::default();
-    // Written form -> spelling id << 32 | folded id (short forms in `forms`, longer ones
-    // in `long_forms`); spelling -> id; folded -> id; pair -> id.
-    let mut forms: IdTable<u128, u64> = IdTable::new();
-    let mut long_forms: HashMap<String, u64> = HashMap::new();
-    let mut by_spelling: HashMap<String, u32> = HashMap::new();
-    let mut by_folded: HashMap<String, u32> = HashMap::new();
-    let mut by_pair: IdTable<u64, u32> = IdTable::new();
-    // Per folded id, SUCCESSORS slots: (the folded id after it, plus one) << 32 | pair
-    // id, of pairs it started.
-    let mut successor: Vec<u64> = Vec::new();
-    let mut words = Tally::default();
-    let mut pairs = Tally::default();
-    for doc in docs {
+/// Indexes a run of consecutive reports, one at a time (so that a report's text is
+/// still in the caches when it is read), into a [`Chunk`].
+struct Indexer {
+    chunk: Chunk,
+    first: u32,
+    /// Written form -> spelling id << 32 | folded id (short forms in `forms`, longer
+    /// ones in `long_forms`); spelling -> id; folded -> id; pair -> id.
+    forms: IdTable<u128, u64>,
+    long_forms: HashMap<String, u64>,
+    by_spelling: HashMap<String, u32>,
+    by_folded: HashMap<String, u32>,
+    by_pair: IdTable<u64, u32>,
+    /// Per folded id, SUCCESSORS slots: (the folded id after it, plus one) << 32 | pair
+    /// id, of pairs it started.
+    successor: Vec<u64>,
+    words: Tally,
+    pairs: Tally,
+}
+
+impl Indexer {
+    /// For the run whose first report is `first`.
+    fn new(first: u32) -> Indexer {
+        Indexer {
+            chunk: Chunk::default(),
+            first,
+            forms: IdTable::new(),
+            long_forms: HashMap::new(),
+            by_spelling: HashMap::new(),
+            by_folded: HashMap::new(),
+            by_pair: IdTable::new(),
+            successor: Vec::new(),
+            words: Tally::default(),
+            pairs: Tally::default(),
+        }
+    }
+
+    /// The ids of a written form not seen before: (spelling << 32 | folded).
+    #[cold]
+    fn new_form(&mut self, token: &str, key: Option<u128>) -> u64 {
+        let spelling = variant(token);
+        let folded = lang::fold(token);
+        let f = match self.by_folded.get(&folded) {
+            Some(&f) => f,
+            None => {
+                let f = self.chunk.folded.len() as u32;
+                self.chunk.folded.push(folded.clone());
+                self.successor.extend([0; SUCCESSORS]);
+                self.by_folded.insert(folded, f);
+                f
+            }
+        };
+        let s = match self.by_spelling.get(&spelling) {
+            Some(&s) => s,
+            None => {
+                let s = self.chunk.spellings.len() as u32;
+                self.chunk.spellings.push((f, spelling.clone()));
+                self.words.new_id();
+                self.by_spelling.insert(spelling, s);
+                s
+            }
+        };
+        let form = (u64::from(s) << 32) | u64::from(f);
+        match key {
+            Some(key) => self.forms.insert(key, form),
+            None => {
+                self.long_forms.insert(token.to_string(), form);
+            }
+        }
+        form
+    }
+
+    /// The id of the pair of folded syllables `a` then `b`, made if new.
+    #[cold]
+    fn new_pair(&mut self, a: u32, b: u32) -> u32 {
+        let key = (u64::from(a + 1) << 32) | u64::from(b);
+        match self.by_pair.get(key) {
+            Some(pair) => pair,
+            None => {
+                let pair = self.chunk.pairs.len() as u32;
+                self.chunk.pairs.push((a, b));
+                self.pairs.new_id();
+                self.by_pair.insert(key, pair);
+                pair
+            }
+        }
+    }
+
+    /// Adds the next report of the run.
+    fn add(&mut self, doc: &DocText) {
         for &(field, text) in &doc.fields {
             // The folded id of the syllable before, plus one; 0: none.
             let mut prev: u32 = 0;
@@ -889,99 +842,62 @@ fn index_chunk(docs: &[DocText], first: u32) -> Chunk {
                     return;
                 };
                 let known = match key {
-                    Some(key) => forms.get(key),
-                    None => long_forms.get(token).copied(),
+                    Some(key) => self.forms.get(key),
+                    None => self.long_forms.get(token).copied(),
                 };
                 let form = match known {
                     Some(form) => form,
-                    None => {
-                        let spelling = variant(token);
-                        let folded = lang::fold(token);
-                        let f = match by_folded.get(&folded) {
-                            Some(&f) => f,
-                            None => {
-                                let f = chunk.folded.len() as u32;
-                                chunk.folded.push(folded.clone());
-                                successor.extend([0; SUCCESSORS]);
-                                by_folded.insert(folded, f);
-                                f
-                            }
-                        };
-                        let s = match by_spelling.get(&spelling) {
-                            Some(&s) => s,
-                            None => {
-                                let s = chunk.spellings.len() as u32;
-                                chunk.spellings.push((f, spelling.clone()));
-                                words.seen.push(0);
-                                by_spelling.insert(spelling, s);
-                                s
-                            }
-                        };
-                        let form = (u64::from(s) << 32) | u64::from(f);
-                        match key {
-                            Some(key) => forms.insert(key, form),
-                            None => {
-                                long_forms.insert(token.to_string(), form);
-                            }
-                        }
-                        form
-                    }
+                    None => self.new_form(token, key),
                 };
                 let (s, f) = ((form >> 32) as u32, form as u32);
-                words.add(s, field);
+                self.words.add(s, field);
                 if prev != 0 {
                     // The pairs last seen starting with the syllable before, one slot per
                     // value of the low bits of the second: most often this one.
-                    let cached = &mut successor
-                        [(prev as usize - 1) * SUCCESSORS + (f as usize & (SUCCESSORS - 1))];
-                    let pair = if (*cached >> 32) as u32 == f + 1 {
-                        *cached as u32
+                    let slot = (prev as usize - 1) * SUCCESSORS + (f as usize & (SUCCESSORS - 1));
+                    let cached = self.successor[slot];
+                    let pair = if (cached >> 32) as u32 == f + 1 {
+                        cached as u32
                     } else {
-                        let key = (u64::from(prev) << 32) | u64::from(f);
-                        let pair = match by_pair.get(key) {
-                            Some(pair) => pair,
-                            None => {
-                                let pair = chunk.pairs.len() as u32;
-                                chunk.pairs.push((prev - 1, f));
-                                pairs.seen.push(0);
-                                by_pair.insert(key, pair);
-                                pair
-                            }
-                        };
-                        *cached = (u64::from(f + 1) << 32) | u64::from(pair);
+                        let pair = self.new_pair(prev - 1, f);
+                        self.successor[slot] = (u64::from(f + 1) << 32) | u64::from(pair);
                         pair
                     };
-                    pairs.add(pair, field);
+                    self.pairs.add(pair, field);
                 }
                 prev = f + 1;
             });
         }
-        words.end();
-        pairs.end();
+        self.words.end();
+        self.pairs.end();
     }
-    // The run's keys in the order of the whole index (folded syllables in code point
-    // order; a syllable's spellings; the pairs it starts, by second syllable), and the
-    // postings grouped in that order.
-    let folded_rank = ranks(chunk.folded.iter().map(String::as_str).collect());
-    chunk.word_rank = ranks(
+
+    /// The run's keys in the order of the whole index (folded syllables in code point
+    /// order; a syllable's spellings; the pairs it starts, by second syllable), and the
+    /// postings grouped in that order.
+    fn finish(self) -> Chunk {
+        let mut chunk = self.chunk;
+        let folded_rank = ranks(chunk.folded.iter().map(String::as_str).collect());
+        chunk.word_rank = ranks(
+            chunk
+                .spellings
+                .iter()
+                .map(|(f, s)| (folded_rank[*f as usize], s.as_str()))
+                .collect(),
+        );
+        chunk.pair_rank = ranks(
+            chunk
+                .pairs
+                .iter()
+                .map(|&(a, b)| {
+                    (u64::from(folded_rank[a as usize]) << 32) | u64::from(folded_rank[b as usize])
+                })
+                .collect(),
+        );
+        chunk.words = self.words.group(&chunk.word_rank, self.first);
+        chunk.pair_postings = self.pairs.group(&chunk.pair_rank, self.first);
         chunk
-            .spellings
-            .iter()
-            .map(|(f, s)| (folded_rank[*f as usize], s.as_str()))
-            .collect(),
-    );
-    chunk.pair_rank = ranks(
-        chunk
-            .pairs
-            .iter()
-            .map(|&(a, b)| {
-                (u64::from(folded_rank[a as usize]) << 32) | u64::from(folded_rank[b as usize])
-            })
-            .collect(),
-    );
-    chunk.words = words.group(&chunk.word_rank, first);
-    chunk.pair_postings = pairs.group(&chunk.pair_rank, first);
-    chunk
+    }
 }
 
 /// Every key of the index with its postings, in key order: for each folded syllable,
@@ -1108,7 +1024,11 @@ pub fn postings(docs: &[DocText], chunk_len: usize) -> Postings {
     merge(
         docs.par_chunks(chunk_len)
             .enumerate()
-            .map(|(i, run)| index_chunk(run, (i * chunk_len) as u32))
+            .map(|(i, run)| {
+                let mut indexer = Indexer::new((i * chunk_len) as u32);
+                run.iter().for_each(|doc| indexer.add(doc));
+                indexer.finish()
+            })
             .collect(),
     )
 }
@@ -1396,25 +1316,20 @@ pub fn index_files_into(
     }
     let lang = site.config.language;
     let threads = rayon::current_num_threads().max(1);
-    // Runs of about a thousand reports: their tables stay in the caches, and only the
-    // plain text of the runs being indexed is kept.
+    // Runs of about a thousand reports: their tables stay in the caches. A report's
+    // plain text is made, indexed and cut for its result file in one go, then dropped.
     let chunk_len = n.div_ceil(threads).clamp(64, 1000);
     let runs: Vec<Result<Chunk, crate::diag::Diagnostic>> = (0..n.div_ceil(chunk_len))
         .into_par_iter()
         .map(|c| {
             let run = c * chunk_len..n.min((c + 1) * chunk_len);
-            let bodies: Vec<String> = run
-                .clone()
-                .map(|i| html_text(&site.entries[i].html))
-                .collect();
-            let docs: Vec<DocText> = run
-                .clone()
-                .zip(&bodies)
-                .map(|(i, body)| doc_fields(site, i, body))
-                .collect();
-            let chunk = index_chunk(&docs, run.start as u32);
-            run.zip(&bodies)
-                .try_for_each(|(i, body)| sink(result_file(site, i, body, &position, lang)))?;
+            let mut indexer = Indexer::new(run.start as u32);
+            for i in run {
+                let body = html_text(&site.entries[i].html);
+                indexer.add(&doc_fields(site, i, &body));
+                sink(result_file(site, i, &body, &position, lang))?;
+            }
+            let chunk = indexer.finish();
             Ok(chunk)
         })
         .collect();
