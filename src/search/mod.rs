@@ -761,7 +761,13 @@ struct Indexer {
     successor: Vec<u64>,
     words: Tally,
     pairs: Tally,
+    /// The forms of the syllables of the field being indexed, [`BREAK`] where a run too
+    /// long to index breaks adjacency (kept between reports: no allocation per field).
+    forms_of_field: Vec<u64>,
 }
+
+/// In [`Indexer::forms_of_field`]: no syllable here, and no pair across.
+const BREAK: u64 = u64::MAX;
 
 impl Indexer {
     /// For the run whose first report is `first`.
@@ -777,6 +783,7 @@ impl Indexer {
             successor: Vec::new(),
             words: Tally::default(),
             pairs: Tally::default(),
+            forms_of_field: Vec::new(),
         }
     }
 
@@ -816,7 +823,6 @@ impl Indexer {
     }
 
     /// The id of the pair of folded syllables `a` then `b`, made if new.
-    #[cold]
     fn new_pair(&mut self, a: u32, b: u32) -> u32 {
         let key = (u64::from(a + 1) << 32) | u64::from(b);
         match self.by_pair.get(key) {
@@ -831,43 +837,52 @@ impl Indexer {
         }
     }
 
-    /// Adds the next report of the run.
+    /// Adds the next report of the run. Each field in three passes (its syllables' ids,
+    /// their tally, their pairs' tally): small loops the processor runs faster than one
+    /// that does it all.
     fn add(&mut self, doc: &DocText) {
+        let mut forms = std::mem::take(&mut self.forms_of_field);
         for &(field, text) in &doc.fields {
-            // The folded id of the syllable before, plus one; 0: none.
-            let mut prev: u32 = 0;
+            forms.clear();
             each_token(text, |token, key| {
                 let Some(token) = token else {
-                    prev = 0;
+                    forms.push(BREAK);
                     return;
                 };
                 let known = match key {
                     Some(key) => self.forms.get(key),
                     None => self.long_forms.get(token).copied(),
                 };
-                let form = match known {
+                forms.push(match known {
                     Some(form) => form,
                     None => self.new_form(token, key),
-                };
-                let (s, f) = ((form >> 32) as u32, form as u32);
-                self.words.add(s, field);
-                if prev != 0 {
-                    // The pairs last seen starting with the syllable before, one slot per
-                    // value of the low bits of the second: most often this one.
-                    let slot = (prev as usize - 1) * SUCCESSORS + (f as usize & (SUCCESSORS - 1));
-                    let cached = self.successor[slot];
-                    let pair = if (cached >> 32) as u32 == f + 1 {
-                        cached as u32
-                    } else {
-                        let pair = self.new_pair(prev - 1, f);
-                        self.successor[slot] = (u64::from(f + 1) << 32) | u64::from(pair);
-                        pair
-                    };
-                    self.pairs.add(pair, field);
-                }
-                prev = f + 1;
+                });
             });
+            for &form in &forms {
+                if form != BREAK {
+                    self.words.add((form >> 32) as u32, field);
+                }
+            }
+            for two in forms.windows(2) {
+                let (a, b) = (two[0] as u32, two[1] as u32);
+                if two[0] == BREAK || two[1] == BREAK {
+                    continue;
+                }
+                // The pairs last seen starting with `a`, one slot per value of the low
+                // bits of the second: most often this one.
+                let slot = a as usize * SUCCESSORS + (b as usize & (SUCCESSORS - 1));
+                let cached = self.successor[slot];
+                let pair = if (cached >> 32) as u32 == b + 1 {
+                    cached as u32
+                } else {
+                    let pair = self.new_pair(a, b);
+                    self.successor[slot] = (u64::from(b + 1) << 32) | u64::from(pair);
+                    pair
+                };
+                self.pairs.add(pair, field);
+            }
         }
+        self.forms_of_field = forms;
         self.words.end();
         self.pairs.end();
     }
