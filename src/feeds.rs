@@ -238,16 +238,26 @@ fn feed(
 pub fn sitemap(site: &Site, base: &str) -> String {
     let mut x = String::with_capacity(256 + site.pages.len() * 120);
     x.push_str("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n");
+    // Written straight into the sitemap, not through a string per page: `serve`
+    // makes it again when a report's address changes.
+    let base = xml_escape(base);
     for page in &site.pages {
         if page.file == "404.html" {
             continue;
         }
-        let path = page.file.strip_suffix("index.html").unwrap_or(&page.file);
-        let _ = write!(
-            x,
-            "<url><loc>{}</loc>",
-            xml_escape(&format!("{base}{}", link(path, site.config.pretty_links)))
+        let dir = page.file.strip_suffix("index.html").unwrap_or(&page.file);
+        x.push_str("<url><loc>");
+        x.push_str(&base);
+        // The page's link: its folder, or its file (`link` would make it again).
+        escape_into(
+            &mut x,
+            if site.config.pretty_links {
+                dir
+            } else {
+                &page.file
+            },
         );
+        x.push_str("</loc>");
         if let crate::site::PageKind::Report(i) = page.kind {
             let _ = write!(
                 x,

@@ -1,5 +1,5 @@
-//! `serve`'s fast path: the last model patched in place when only reports it knows
-//! were saved, and only the pages that can show them made again.
+//! `serve`'s fast path: the last model patched in place when only one report it knows
+//! was saved, and only the pages that can show that report made again.
 //!
 //! A whole rebuild costs time in proportion to the site (every report taken from the
 //! cache, every index made, every page fingerprinted): about 200 ms at 10,000
@@ -25,9 +25,6 @@ use crate::render::CachedRender;
 use crate::report::Report;
 use crate::site::{link, wanted_dir, ModelInputs, PageKind, Site, TaxonomyKind};
 use crate::BuildCache;
-
-/// At most this many reports saved at once take the fast path (more is a checkout).
-const MAX_PATCHED: usize = 16;
 
 /// The model of the last good build, kept to be patched.
 pub struct Model {
@@ -81,10 +78,15 @@ impl Model {
 
 /// The site patched for `sources` (reports under content/, saved in place, nothing
 /// else changed since the last build), and the files that changed; None when the
-/// change is not one a patch can make (see the module's doc). On None the model and
-/// what the pages were rendered with are forgotten: the caller builds the whole site.
+/// change is not one a patch can make (see the module's doc): more than one report
+/// (a burst of saves is rare, and a whole build is right for it), or one whose edit
+/// moves it. On None the model and what the pages were rendered with are forgotten:
+/// the caller builds the whole site.
 pub fn patch(root: &Path, cache: &mut BuildCache, sources: &[String]) -> Option<CachedRender> {
-    let patched = try_patch(root, cache, sources);
+    let patched = match sources {
+        [source] => try_patch(root, cache, source),
+        _ => None,
+    };
     if patched.is_none() {
         cache.model = None;
         cache.pages.forget_kept();
@@ -92,31 +94,18 @@ pub fn patch(root: &Path, cache: &mut BuildCache, sources: &[String]) -> Option<
     patched
 }
 
-fn try_patch(root: &Path, cache: &mut BuildCache, sources: &[String]) -> Option<CachedRender> {
-    if sources.is_empty() || sources.len() > MAX_PATCHED {
-        return None;
-    }
+fn try_patch(root: &Path, cache: &mut BuildCache, source: &str) -> Option<CachedRender> {
     let model = cache.model.as_mut()?;
-    let mut pages = Vec::new();
-    let mut removed = Vec::new();
-    let mut changed = Vec::new();
-    for source in sources {
-        let i = *model.index.as_ref()?.by_source.get(source)?;
-        let report = read(root, &model.site, source)?;
-        let gone = model.replace(i, report, &mut cache.markdown)?;
-        removed.extend(gone);
-        changed.push(i);
-    }
+    let i = *model.index.as_ref()?.by_source.get(source)?;
+    let report = read(root, &model.site, source)?;
+    let removed: Vec<String> = model
+        .replace(i, report, &mut cache.markdown)?
+        .into_iter()
+        .collect();
     let site = &mut model.site;
     site.diagnostics = model.inputs.diagnostics();
-    let index = model.index.as_ref()?;
-    let shared = cache.pages.shared_mut()?;
-    for &i in &changed {
-        shared.restamp(site, i);
-        pages.extend(pages_showing(site, index, i)?);
-    }
-    pages.sort_unstable();
-    pages.dedup();
+    cache.pages.shared_mut()?.restamp(site, i);
+    let pages = pages_showing(site, model.index.as_ref()?, i)?;
     let moved = !removed.is_empty();
     crate::render::render_patch(site, &mut cache.pages, &pages, removed, moved)?.ok()
 }
