@@ -142,8 +142,7 @@ const WRITTEN_BITS: u32 = 11;
 struct Scratch {
     count: Vec<u32>,
     index: Vec<u32>,
-    /// The list being written: (report, written value).
-    list: Vec<(u32, u32)>,
+    values: Vec<u32>,
     escapes: Vec<u32>,
 }
 
@@ -152,21 +151,16 @@ impl Scratch {
         Scratch {
             count: vec![0; WRITTEN],
             index: vec![0; WRITTEN],
-            list: Vec::new(),
+            values: Vec::new(),
             escapes: Vec::new(),
         }
     }
 }
 
-/// How many posting digits `v` takes.
+/// How many posting digits `v` takes (five bits each, at least one).
 #[inline]
-fn digits_of(mut v: u32) -> usize {
-    let mut n = 1;
-    while v >= 32 {
-        v >>= 5;
-        n += 1;
-    }
-    n
+fn digits_of(v: u32) -> usize {
+    (32 - (v | 1).leading_zeros() as usize).div_ceil(5)
 }
 
 /// Appends a posting list, given in parts of (report, packed), reports ascending: the
@@ -185,29 +179,37 @@ fn digits_of(mut v: u32) -> usize {
 /// A word found in most reports takes a bit or two per report.
 fn encode_postings<'a>(
     out: &mut Vec<u8>,
-    parts: impl Iterator<Item = (u32, &'a [u32])>,
+    parts: impl Iterator<Item = (u32, &'a [u32])> + Clone,
     scratch: &mut Scratch,
 ) {
     let Scratch {
         count,
         index,
-        list,
+        values,
         escapes,
     } = scratch;
-    list.clear();
-    let mut values: Vec<u32> = Vec::new();
-    for (first, part) in parts {
-        for &posting in part {
-            let (doc, w) = (
-                first + (posting >> WRITTEN_BITS),
-                posting & (WRITTEN as u32 - 1),
-            );
-            if count[w as usize] == 0 {
-                values.push(w);
-            }
-            count[w as usize] += 1;
-            list.push((doc, w));
+    // The list is read three times from its parts (values, sizes, digits) rather than
+    // copied: most lists are short, and the long ones are read in order.
+    let postings = || {
+        parts.clone().flat_map(|(first, part)| {
+            part.iter().map(move |&posting| {
+                (
+                    first + (posting >> WRITTEN_BITS),
+                    posting & (WRITTEN as u32 - 1),
+                )
+            })
+        })
+    };
+    values.clear();
+    let (mut first, mut last, mut len) = (u32::MAX, 0, 0usize);
+    for (doc, w) in postings() {
+        if count[w as usize] == 0 {
+            values.push(w);
         }
+        count[w as usize] += 1;
+        first = first.min(doc);
+        last = doc;
+        len += 1;
     }
     values.sort_unstable_by(|&a, &b| count[b as usize].cmp(&count[a as usize]).then(a.cmp(&b)));
     put_number(out, values.len() as u32);
@@ -215,14 +217,14 @@ fn encode_postings<'a>(
         put_number(out, v);
         index[v as usize] = i as u32;
     }
-    let (Some(&(first, _)), Some(&(last, _))) = (list.first(), list.last()) else {
+    if len == 0 {
         out.push(DIGITS[0]);
         return;
-    };
+    }
     // The length of each layout.
     let mut sparse = 1;
     let mut next = 0;
-    for &(doc, w) in list.iter() {
+    for (doc, w) in postings() {
         let i = index[w as usize];
         sparse += digits_of(((doc - next) << 5) | i.min(31));
         if i >= 31 {
@@ -245,13 +247,13 @@ fn encode_postings<'a>(
         }
         dense = dense.min((size, b));
     }
-    for &v in &values {
+    for &v in values.iter() {
         count[v as usize] = 0;
     }
     if sparse <= dense.0 {
         out.push(DIGITS[0]);
         let mut next = 0;
-        for &(doc, w) in list.iter() {
+        for (doc, w) in postings() {
             let i = index[w as usize];
             put_number(out, ((doc - next) << 5) | i.min(31));
             if i >= 31 {
@@ -270,7 +272,7 @@ fn encode_postings<'a>(
     escapes.clear();
     let (mut digit, mut filled) = (0u32, 0u32);
     let mut at = first;
-    for &(doc, w) in list.iter() {
+    for (doc, w) in postings() {
         while at < doc {
             // Absent reports: whole digits of zeros at once where possible.
             if filled == 0 && doc - at >= per_digit {
@@ -941,7 +943,7 @@ impl Postings {
         &'a self,
         parts: &'a [(u32, u32)],
         pairs: bool,
-    ) -> impl Iterator<Item = (u32, &'a [u32])> + 'a {
+    ) -> impl Iterator<Item = (u32, &'a [u32])> + Clone + 'a {
         parts.iter().map(move |&(c, i)| {
             let chunk = &self.chunks[c as usize];
             if pairs {
