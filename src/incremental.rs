@@ -17,6 +17,7 @@
 //! tests in tests/serve.rs compare both with a fresh build byte for byte.
 
 use std::path::Path;
+use std::sync::Arc;
 
 use chrono::Datelike;
 use rustc_hash::{FxHashMap, FxHashSet};
@@ -28,7 +29,8 @@ use crate::BuildCache;
 
 /// The model of the last good build, kept to be patched.
 pub struct Model {
-    pub site: Site,
+    /// Shared with the search index being made from it (a patch then copies it).
+    pub site: Arc<Site>,
     inputs: ModelInputs,
     /// `check`'s rule: a dead link is an error.
     strict: bool,
@@ -50,7 +52,7 @@ struct Index {
 impl Model {
     pub fn new(site: Site, inputs: ModelInputs, strict: bool) -> Model {
         Model {
-            site,
+            site: Arc::new(site),
             inputs,
             strict,
             index: None,
@@ -96,16 +98,24 @@ pub fn patch(root: &Path, cache: &mut BuildCache, sources: &[String]) -> Option<
 
 fn try_patch(root: &Path, cache: &mut BuildCache, source: &str) -> Option<CachedRender> {
     let model = cache.model.as_mut()?;
-    let i = *model.index.as_ref()?.by_source.get(source)?;
+    let index = model.index.as_mut()?;
+    let i = *index.by_source.get(source)?;
     let report = read(root, &model.site, source)?;
-    let removed: Vec<String> = model
-        .replace(i, report, &mut cache.markdown)?
-        .into_iter()
-        .collect();
-    let site = &mut model.site;
-    site.diagnostics = model.inputs.diagnostics();
+    let site = Arc::make_mut(&mut model.site);
+    let inputs = &mut model.inputs;
+    let gone = replace(
+        site,
+        index,
+        inputs,
+        model.strict,
+        i,
+        report,
+        &mut cache.markdown,
+    )?;
+    let removed: Vec<String> = gone.into_iter().collect();
+    site.diagnostics = inputs.diagnostics();
     cache.pages.shared_mut()?.restamp(site, i);
-    let pages = pages_showing(site, model.index.as_ref()?, i)?;
+    let pages = pages_showing(site, index, i)?;
     let moved = !removed.is_empty();
     crate::render::render_patch(site, &mut cache.pages, &pages, removed, moved)?.ok()
 }
@@ -118,84 +128,81 @@ fn read(root: &Path, site: &Site, source: &str) -> Option<Report> {
     crate::report::parse(&text, source, &shown, &site.config, Some(&site.units)).ok()
 }
 
-impl Model {
-    /// Puts `report` in the place of entry `i`, if nothing but that entry and the
-    /// pages showing it changes; gives the page file it leaves (when its address
-    /// changed). None: it cannot be patched (the model may be half changed).
-    fn replace(
-        &mut self,
-        i: usize,
-        report: Report,
-        markdown: &mut crate::site::MarkdownCache,
-    ) -> Option<Option<String>> {
-        let site = &self.site;
-        let index = self.index.as_mut()?;
-        let old = &site.entries[i];
-        let was = &old.report;
-        let same_place = report.draft == was.draft
-            && report.date == was.date
-            && report.date.offset() == was.date.offset()
-            && report.has_time == was.has_time
-            && report.unit == was.unit
-            && report.kind == was.kind
-            && report.tags == was.tags
-            && report.documents == was.documents
-            && (report.aliases.iter().map(|a| &a.0)).eq(was.aliases.iter().map(|a| &a.0));
-        // Its place in every list: between the same neighbours.
-        let in_order = (i == 0 || crate::site::order(&site.entries[i - 1].report, &report).is_lt())
-            && site
-                .entries
-                .get(i + 1)
-                .is_none_or(|next| crate::site::order(&report, &next.report).is_lt());
-        if !same_place || !in_order {
-            return None;
-        }
-        let pretty = site.config.pretty_links;
-        let wanted = wanted_dir(&report);
-        let dir = format!("{wanted}/");
-        let moved = dir != old.dir;
-        if moved {
-            let old_link = link(&old.dir, pretty);
-            // A cover naming the report's file (odd, but it resolves to its page).
-            let old_cover = crate::markdown::encode_path(&old_link);
-            let free = !index.dirs.contains(&dir)
-                // Without any collision every report has the address it asks for:
-                // none other asks for this one, none waits for the old one.
-                && self.inputs.dir_diagnostics.is_empty()
-                && !report.bundle
-                && !(site.aliases.iter().map(|(p, _)| p))
-                    .chain(site.files.iter().map(|f| &f.out))
-                    .any(|p| p.starts_with(&wanted))
-                && !markdown.links_to(&old_link, &report.source)
-                && !site.entries.iter().any(|e| e.cover_src.as_ref() == Some(&old_cover));
-            if !free {
-                return None;
-            }
-            let targets = &mut self.inputs.targets;
-            targets.insert(report.source.clone(), link(&dir, pretty));
-        }
-        let allow_html = site.config.markdown.allow_html;
-        let (mut entry, diags) =
-            markdown.entry(report, dir, allow_html, self.strict, &self.inputs.targets);
-        if diags.iter().any(|d| d.is_error()) {
-            return None;
-        }
-        let site = &mut self.site;
-        let old = &mut site.entries[i];
-        entry.kind = old.kind;
-        entry.tags = std::mem::take(&mut old.tags);
-        entry.documents = std::mem::take(&mut old.documents);
-        let old_dir = std::mem::replace(old, entry).dir;
-        self.inputs.entry_diagnostics[i] = diags;
-        if !moved {
-            return Some(None);
-        }
-        let page = &mut site.pages[*index.page_of.get(&PageKind::Report(i))?];
-        let gone = std::mem::replace(&mut page.file, format!("{}index.html", site.entries[i].dir));
-        index.dirs.remove(&old_dir);
-        index.dirs.insert(site.entries[i].dir.clone());
-        Some(Some(gone))
+/// Puts `report` in the place of entry `i`, if nothing but that entry and the
+/// pages showing it changes; gives the page file it leaves (when its address
+/// changed). None: it cannot be patched (the model may be half changed).
+fn replace(
+    site: &mut Site,
+    index: &mut Index,
+    inputs: &mut ModelInputs,
+    strict: bool,
+    i: usize,
+    report: Report,
+    markdown: &mut crate::site::MarkdownCache,
+) -> Option<Option<String>> {
+    let old = &site.entries[i];
+    let was = &old.report;
+    let same_place = report.draft == was.draft
+        && report.date == was.date
+        && report.date.offset() == was.date.offset()
+        && report.has_time == was.has_time
+        && report.unit == was.unit
+        && report.kind == was.kind
+        && report.tags == was.tags
+        && report.documents == was.documents
+        && (report.aliases.iter().map(|a| &a.0)).eq(was.aliases.iter().map(|a| &a.0));
+    // Its place in every list: between the same neighbours.
+    let in_order = (i == 0 || crate::site::order(&site.entries[i - 1].report, &report).is_lt())
+        && site
+            .entries
+            .get(i + 1)
+            .is_none_or(|next| crate::site::order(&report, &next.report).is_lt());
+    if !same_place || !in_order {
+        return None;
     }
+    let pretty = site.config.pretty_links;
+    let wanted = wanted_dir(&report);
+    let dir = format!("{wanted}/");
+    let moved = dir != old.dir;
+    if moved {
+        let old_link = link(&old.dir, pretty);
+        // A cover naming the report's file (odd, but it resolves to its page).
+        let old_cover = crate::markdown::encode_path(&old_link);
+        let free = !index.dirs.contains(&dir)
+            // Without any collision every report has the address it asks for:
+            // none other asks for this one, none waits for the old one.
+            && inputs.dir_diagnostics.is_empty()
+            && !report.bundle
+            && !(site.aliases.iter().map(|(p, _)| p))
+                .chain(site.files.iter().map(|f| &f.out))
+                .any(|p| p.starts_with(&wanted))
+            && !markdown.links_to(&old_link, &report.source)
+            && !site.entries.iter().any(|e| e.cover_src.as_ref() == Some(&old_cover));
+        if !free {
+            return None;
+        }
+        let targets = &mut inputs.targets;
+        targets.insert(report.source.clone(), link(&dir, pretty));
+    }
+    let allow_html = site.config.markdown.allow_html;
+    let (mut entry, diags) = markdown.entry(report, dir, allow_html, strict, &inputs.targets);
+    if diags.iter().any(|d| d.is_error()) {
+        return None;
+    }
+    let old = &mut site.entries[i];
+    entry.kind = old.kind;
+    entry.tags = std::mem::take(&mut old.tags);
+    entry.documents = std::mem::take(&mut old.documents);
+    let old_dir = std::mem::replace(old, entry).dir;
+    inputs.entry_diagnostics[i] = diags;
+    if !moved {
+        return Some(None);
+    }
+    let page = &mut site.pages[*index.page_of.get(&PageKind::Report(i))?];
+    let gone = std::mem::replace(&mut page.file, format!("{}index.html", site.entries[i].dir));
+    index.dirs.remove(&old_dir);
+    index.dirs.insert(site.entries[i].dir.clone());
+    Some(Some(gone))
 }
 
 /// Every page that shows entry `i` (its card, its title or its address): its own,

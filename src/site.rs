@@ -150,6 +150,9 @@ pub struct CopiedFile {
     pub from: Bytes,
 }
 
+/// Clone: `serve` patches a copy when its search index is still being made from the
+/// last one.
+#[derive(Clone)]
 pub struct Site {
     pub config: Config,
     pub units: UnitTree,

@@ -1241,3 +1241,39 @@ fn a_save_in_place_patches_the_model_only_when_it_may() {
         );
     }
 }
+
+/// The search index is made on a thread of its own, and saves made meanwhile are
+/// built at once: however they interleave, the site served at the end, its index
+/// included, is what a fresh build gives.
+#[test]
+fn saves_made_while_the_search_index_is_made_end_like_a_fresh_build() {
+    let site = sample();
+    for i in 0..300 {
+        site.write(
+            &format!("content/2021/{:02}/bai-{i}.md", i % 12 + 1),
+            report(
+                &format!("Bài {i} về chuyển đổi số"),
+                &format!("2021-{:02}-{:02}", i % 12 + 1, i % 28 + 1),
+                ["tinh-uy", "huyen-uy-an-phu", "so-thong-tin"][i % 3],
+                "tags = [\"chuyển đổi số\"]\n",
+            ),
+        );
+    }
+    let server = Server::start(&site);
+    let rel = "content/2021/05/bai-4.md";
+    let text = fs::read_to_string(site.path(rel)).unwrap();
+    for i in 0..8 {
+        site.write(
+            rel,
+            text.replace("Nội dung", &format!("Lần sửa {i}: nội dung")),
+        );
+        thread::sleep(Duration::from_millis(15 * (i % 3)));
+    }
+    server.settled(&site);
+    assert_same(&served_tree(&server), &site.fresh_build());
+    assert!(
+        server.output().contains("patched in place"),
+        "{}",
+        server.output()
+    );
+}
