@@ -493,10 +493,7 @@ fn drafts_are_built_only_with_drafts() {
     assert!(site
         .read("don-vi/xa-binh-minh/feed.xml")
         .contains("Bài nháp bí mật"));
-    let in_search = (0..2).any(|n| {
-        site.read(&format!("tim-kiem/bai/{n}.js"))
-            .contains("Bài nháp bí mật")
-    });
+    let in_search = site.read("tim-kiem/bai/0.js").contains("Bài nháp bí mật");
     assert!(in_search, "the draft is in the search index with --drafts");
 }
 

@@ -230,7 +230,7 @@ fn assert_crawl_clean(site: &Site) {
 }
 
 /// The search index's paths are from the site root and reach files: each report's page
-/// (in `tim-kiem/bai/N.js`) and each unit's page (the manifest's `unit_path` pattern).
+/// (in the files of `tim-kiem/bai/`) and each unit's page (the manifest's `unit_path` pattern).
 fn assert_search_index_paths(site: &Site) {
     let js = site.read("tim-kiem/search-index.js");
     let json = js
@@ -249,13 +249,17 @@ fn assert_search_index_paths(site: &Site) {
             "the search index's unit path `{path}` reaches nothing"
         );
     }
+    let per_file = index["results_per_file"]
+        .as_u64()
+        .expect("results_per_file") as usize;
     for n in 0..count {
-        let js = site.read(&format!("tim-kiem/bai/{n}.js"));
+        let js = site.read(&format!("tim-kiem/bai/{}.js", n / per_file));
+        let prefix = format!("window.bantinSearch.doc({n},");
         let json = js
-            .trim()
-            .strip_prefix(&format!("window.bantinSearch.doc({n},"))
+            .lines()
+            .find_map(|line| line.strip_prefix(&prefix))
             .and_then(|j| j.strip_suffix(");"))
-            .unwrap_or_else(|| panic!("unexpected report file {n}:\n{js}"));
+            .unwrap_or_else(|| panic!("report {n} is not in its file:\n{js}"));
         let doc: serde_json::Value =
             serde_json::from_str(json).expect("a report of the search index is JSON");
         let path = doc["p"].as_str().unwrap_or_else(|| panic!("p in {doc}"));

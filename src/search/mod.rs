@@ -9,9 +9,12 @@
 //!   loads only the shards of the keys a query needs.
 //! - `tim-kiem/index/don-vi.js`: the unit of every report (`{"units": "..."}`), for the
 //!   unit filter, loaded only when that filter is used.
-//! - `tim-kiem/bai/ID.js`: what a result shows (title, path, date, unit, summary and
-//!   the first [`SNIPPET_CHARS`] characters of the body, for the snippet and the check
-//!   of quoted phrases), loaded only for the reports shown.
+//! - `tim-kiem/bai/N.js`: what the results of reports `N * RESULTS_PER_FILE` to the
+//!   next file's show (title, path, date, unit, summary and the first [`SNIPPET_CHARS`]
+//!   characters of the body, for the snippet and the check of quoted phrases), one
+//!   `window.bantinSearch.doc(ID, {...})` each, loaded only for the reports shown. A
+//!   few reports a file: a third of the files a build writes was one per report, and
+//!   the results shown first are often neighbours (ties are ordered newest first).
 //!
 //! A report is a list of fields (title, unit, documents, tags, kind, authors, summary,
 //! body, ...). Each is cut into syllables (runs of letters, digits and marks), folded
@@ -34,9 +37,8 @@
 //! threads.
 //!
 //! The reports are indexed in runs of up to a thousand, in parallel, each run with its
-//! own plain text (dropped once the run is indexed and its result files made) and its
-//! own interning tables; the runs' postings are then read in key order to write the
-//! shards.
+//! own interning tables (a report's plain text is dropped once it is indexed and cut
+//! for its result); the runs' postings are then read in key order to write the shards.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -703,7 +705,9 @@ impl Tally {
     }
 
     /// Postings by `rank` of their id (a counting sort, so reports stay ascending).
-    fn group(self, rank: &[u32], first: u32) -> Grouped {
+    /// Leaves the tally empty, its buffers kept for the next run: made anew for each
+    /// run, they were a good part of the pages the system had to hand the index.
+    fn group(&mut self, rank: &[u32], first: u32) -> Grouped {
         let ids = rank.len();
         let mut starts = vec![0u32; ids + 1];
         for &id in &self.ids {
@@ -724,6 +728,12 @@ impl Tally {
             }
             at = end;
         }
+        self.seen.clear();
+        self.touched.clear();
+        self.touched_len = 0;
+        self.ids.clear();
+        self.values.clear();
+        self.ends.clear();
         Grouped {
             first,
             starts,
@@ -772,8 +782,9 @@ struct Indexer {
 const BREAK: u64 = u64::MAX;
 
 impl Indexer {
-    /// For the run whose first report is `first`.
-    fn new(first: u32) -> Indexer {
+    /// For the run whose first report is `first`, with the (empty) tallies of a run
+    /// before.
+    fn new(first: u32, (words, pairs): (Tally, Tally)) -> Indexer {
         Indexer {
             chunk: Chunk::default(),
             first,
@@ -783,8 +794,8 @@ impl Indexer {
             by_folded: HashMap::new(),
             by_pair: IdTable::new(),
             successor: Vec::new(),
-            words: Tally::default(),
-            pairs: Tally::default(),
+            words,
+            pairs,
             forms_of_field: Vec::new(),
         }
     }
@@ -892,7 +903,7 @@ impl Indexer {
     /// The run's keys in the order of the whole index (folded syllables in code point
     /// order; a syllable's spellings; the pairs it starts, by second syllable), and the
     /// postings grouped in that order.
-    fn finish(self) -> Chunk {
+    fn finish(mut self) -> (Chunk, (Tally, Tally)) {
         let mut chunk = self.chunk;
         let folded_rank = ranks(chunk.folded.iter().map(String::as_str).collect());
         chunk.word_rank = ranks(
@@ -913,7 +924,7 @@ impl Indexer {
         );
         chunk.words = self.words.group(&chunk.word_rank, self.first);
         chunk.pair_postings = self.pairs.group(&chunk.pair_rank, self.first);
-        chunk
+        (chunk, (self.words, self.pairs))
     }
 }
 
@@ -1042,9 +1053,9 @@ pub fn postings(docs: &[DocText], chunk_len: usize) -> Postings {
         docs.par_chunks(chunk_len)
             .enumerate()
             .map(|(i, run)| {
-                let mut indexer = Indexer::new((i * chunk_len) as u32);
+                let mut indexer = Indexer::new((i * chunk_len) as u32, Default::default());
                 run.iter().for_each(|doc| indexer.add(doc));
-                indexer.finish()
+                indexer.finish().0
             })
             .collect(),
     )
@@ -1199,6 +1210,8 @@ struct Manifest<'a> {
     years: Vec<[i64; 3]>,
     /// Digits per report in `index/don-vi.js`.
     unit_digits: usize,
+    /// Reports per file of `bai/`: report ID is in `bai/{ID / results_per_file}.js`.
+    results_per_file: usize,
 }
 
 #[derive(Serialize)]
@@ -1229,7 +1242,7 @@ fn as_one<S: serde::Serializer>(_: &bool, s: S) -> Result<S::Ok, S::Error> {
 /// the check of quoted phrases. The rest is in the postings only: a result whose words
 /// are further down shows a snippet of its summary (or the start of its body), and a
 /// phrase further down is taken on the word of its pairs.
-pub const SNIPPET_CHARS: usize = 1200;
+pub const SNIPPET_CHARS: usize = 400;
 
 /// The first [`SNIPPET_CHARS`] characters of `text`, cut at a space, and whether it is cut.
 fn snippet_text(text: &str) -> (&str, bool) {
@@ -1269,14 +1282,18 @@ fn doc_fields<'a>(site: &'a Site, i: usize, body: &'a str) -> DocText<'a> {
     DocText { fields }
 }
 
-/// `tim-kiem/bai/I.js`: what the result of report `i` shows.
-fn result_file(
+/// Reports per file of `tim-kiem/bai/`.
+pub const RESULTS_PER_FILE: usize = 4;
+
+/// What the result of report `i` shows, appended to its file of `tim-kiem/bai/`.
+fn put_result(
+    out: &mut Vec<u8>,
     site: &Site,
     i: usize,
     body: &str,
     position: &[usize],
     lang: lang::Language,
-) -> Rendered {
+) {
     let e = &site.entries[i];
     let r = &e.report;
     let (b, x) = snippet_text(body);
@@ -1293,16 +1310,11 @@ fn result_file(
         b,
         x,
     };
-    let mut bytes = Vec::with_capacity(b.len() + e.summary.len() + 512);
-    bytes.extend_from_slice(format!("window.bantinSearch.doc({i},").as_bytes());
-    if serde_json::to_writer(&mut bytes, &doc).is_err() {
-        bytes.extend_from_slice(b"{}");
+    out.extend_from_slice(format!("window.bantinSearch.doc({i},").as_bytes());
+    if serde_json::to_writer(&mut *out, &doc).is_err() {
+        out.extend_from_slice(b"{}");
     }
-    bytes.extend_from_slice(b");\n");
-    Rendered {
-        path: format!("tim-kiem/bai/{i}.js"),
-        bytes,
-    }
+    out.extend_from_slice(b");\n");
 }
 
 /// Every file of the search index (see the module's documentation), in path order.
@@ -1335,18 +1347,30 @@ pub fn index_files_into(
     let threads = rayon::current_num_threads().max(1);
     // Runs of about a thousand reports: their tables stay in the caches. A report's
     // plain text is made, indexed and cut for its result file in one go, then dropped.
-    let chunk_len = n.div_ceil(threads).clamp(64, 1000);
+    // Whole files of results to a run.
+    let chunk_len = n
+        .div_ceil(threads)
+        .clamp(64, 1000)
+        .next_multiple_of(RESULTS_PER_FILE);
     let runs: Vec<Result<Chunk, crate::diag::Diagnostic>> = (0..n.div_ceil(chunk_len))
         .into_par_iter()
-        .map(|c| {
+        .map_init(<(Tally, Tally)>::default, |spare, c| {
             let run = c * chunk_len..n.min((c + 1) * chunk_len);
-            let mut indexer = Indexer::new(run.start as u32);
-            for i in run {
+            let mut indexer = Indexer::new(run.start as u32, std::mem::take(spare));
+            let mut results = Vec::new();
+            for i in run.clone() {
                 let body = html_text(&site.entries[i].html);
                 indexer.add(&doc_fields(site, i, &body));
-                sink(result_file(site, i, &body, &position, lang))?;
+                put_result(&mut results, site, i, &body, &position, lang);
+                if (i + 1) % RESULTS_PER_FILE == 0 || i + 1 == run.end {
+                    sink(Rendered {
+                        path: format!("tim-kiem/bai/{}.js", i / RESULTS_PER_FILE),
+                        bytes: std::mem::take(&mut results),
+                    })?;
+                }
             }
-            let chunk = indexer.finish();
+            let (chunk, tallies) = indexer.finish();
+            *spare = tallies;
             Ok(chunk)
         })
         .collect();
@@ -1379,13 +1403,14 @@ pub fn index_files_into(
         })
         .collect();
     let manifest = Manifest {
-        version: 3,
+        version: 4,
         reports: n,
         shards: shards.iter().map(|(k, _)| k.as_str()).collect(),
         units,
         unit_path: link("don-vi/{id}/", pretty),
         years,
         unit_digits,
+        results_per_file: RESULTS_PER_FILE,
     };
     sink(Rendered {
         path: "tim-kiem/search-index.js".into(),

@@ -5,7 +5,8 @@
  *   search-index.js   the manifest (window.bantinSearchIndex), loaded by the page;
  *   index/N.js        shards of postings, loaded on demand for the query's keys;
  *   index/don-vi.js   the unit of every report, loaded when the unit filter is used;
- *   bai/ID.js         what a result shows, loaded for the results shown.
+ *   bai/N.js          what the results of a few reports show (results_per_file
+ *                     in the manifest), loaded for the results shown.
  * Every file is a script that calls window.bantinSearch, loaded with a <script>
  * tag, so that search works from file:// and any folder of any host, offline.
  * No fetch(), no external resources.
@@ -679,7 +680,10 @@
     var batch = run.results.slice(run.shown, run.shown + PAGE);
     if (!batch.length) { moreBtn.hidden = true; return Promise.resolve(); }
     moreBtn.disabled = true;
-    return Promise.all(batch.map(function (i) { return load('tim-kiem/bai/' + i + '.js'); }))
+    var perFile = manifest.results_per_file || 1;
+    return Promise.all(batch.map(function (i) {
+      return load('tim-kiem/bai/' + Math.floor(i / perFile) + '.js');
+    }))
       .then(function () {
         if (gen !== generation) { return null; }
         var start = run.shown;
