@@ -591,6 +591,12 @@ impl<K: TableKey, V: Copy + Default> IdTable<K, V> {
         }
     }
 
+    /// Empties the table, keeping its size.
+    fn clear(&mut self) {
+        self.slots.fill((K::default(), V::default()));
+        self.len = 0;
+    }
+
     /// Inserts a key that is not there.
     fn insert(&mut self, key: K, value: V) {
         if (self.len + 1) * 2 > self.slots.len() {
@@ -778,24 +784,35 @@ struct Indexer {
     forms_of_field: Vec<u64>,
 }
 
+/// What an [`Indexer`] leaves for the next run on its thread, emptied: tables and
+/// buffers that keep their size, so that the system does not hand out (and zero) their
+/// pages again for every run.
+#[derive(Default)]
+struct Spare {
+    forms: Option<IdTable<u128, u64>>,
+    by_pair: Option<IdTable<u64, u32>>,
+    successor: Vec<u64>,
+    words: Tally,
+    pairs: Tally,
+}
+
 /// In [`Indexer::forms_of_field`]: no syllable here, and no pair across.
 const BREAK: u64 = u64::MAX;
 
 impl Indexer {
-    /// For the run whose first report is `first`, with the (empty) tallies of a run
-    /// before.
-    fn new(first: u32, (words, pairs): (Tally, Tally)) -> Indexer {
+    /// For the run whose first report is `first`, with what a run before left.
+    fn new(first: u32, spare: Spare) -> Indexer {
         Indexer {
             chunk: Chunk::default(),
             first,
-            forms: IdTable::new(),
+            forms: spare.forms.unwrap_or_else(IdTable::new),
             long_forms: HashMap::new(),
             by_spelling: HashMap::new(),
             by_folded: HashMap::new(),
-            by_pair: IdTable::new(),
-            successor: Vec::new(),
-            words,
-            pairs,
+            by_pair: spare.by_pair.unwrap_or_else(IdTable::new),
+            successor: spare.successor,
+            words: spare.words,
+            pairs: spare.pairs,
             forms_of_field: Vec::new(),
         }
     }
@@ -903,7 +920,7 @@ impl Indexer {
     /// The run's keys in the order of the whole index (folded syllables in code point
     /// order; a syllable's spellings; the pairs it starts, by second syllable), and the
     /// postings grouped in that order.
-    fn finish(mut self) -> (Chunk, (Tally, Tally)) {
+    fn finish(mut self) -> (Chunk, Spare) {
         let mut chunk = self.chunk;
         let folded_rank = ranks(chunk.folded.iter().map(String::as_str).collect());
         chunk.word_rank = ranks(
@@ -924,7 +941,17 @@ impl Indexer {
         );
         chunk.words = self.words.group(&chunk.word_rank, self.first);
         chunk.pair_postings = self.pairs.group(&chunk.pair_rank, self.first);
-        (chunk, (self.words, self.pairs))
+        self.forms.clear();
+        self.by_pair.clear();
+        self.successor.clear();
+        let spare = Spare {
+            forms: Some(self.forms),
+            by_pair: Some(self.by_pair),
+            successor: self.successor,
+            words: self.words,
+            pairs: self.pairs,
+        };
+        (chunk, spare)
     }
 }
 
@@ -1354,7 +1381,7 @@ pub fn index_files_into(
         .next_multiple_of(RESULTS_PER_FILE);
     let runs: Vec<Result<Chunk, crate::diag::Diagnostic>> = (0..n.div_ceil(chunk_len))
         .into_par_iter()
-        .map_init(<(Tally, Tally)>::default, |spare, c| {
+        .map_init(Spare::default, |spare, c| {
             let run = c * chunk_len..n.min((c + 1) * chunk_len);
             let mut indexer = Indexer::new(run.start as u32, std::mem::take(spare));
             let mut results = Vec::new();
@@ -1369,8 +1396,8 @@ pub fn index_files_into(
                     })?;
                 }
             }
-            let (chunk, tallies) = indexer.finish();
-            *spare = tallies;
+            let (chunk, left) = indexer.finish();
+            *spare = left;
             Ok(chunk)
         })
         .collect();
