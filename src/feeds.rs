@@ -6,7 +6,6 @@
 use std::fmt::Write;
 
 use crate::lang;
-use crate::render::Rendered;
 use crate::site::{link, Site};
 
 /// How many of the newest reports a feed carries.
@@ -88,17 +87,6 @@ static NEEDS_ESCAPE: [bool; 256] = {
     table[0xEF] = true;
     table
 };
-
-/// The site feed and one per unit with reports in its subtree.
-pub fn feeds(site: &Site, base: &str) -> Vec<Rendered> {
-    feed_list(site)
-        .iter()
-        .map(|f| Rendered {
-            path: f.path.clone(),
-            bytes: render_feed(site, base, f).into_bytes(),
-        })
-        .collect()
-}
 
 /// One feed to write: where, its title, the page it stands for, its reports.
 pub struct FeedSpec<'a> {

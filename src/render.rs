@@ -259,8 +259,22 @@ pub fn render_site_into(site: &Site, tera: &Tera, sink: Sink) -> Result<(), Diag
     let shared = Shared::new(site);
     let tera = with_globals(tera, &shared);
     let tera = &tera;
-    // The search index is built beside the pages, on the same threads.
-    let (failures, search_files): (Vec<(String, Diagnostic)>, Result<(), Diagnostic>) = rayon::join(
+    // The search index, the feeds, the sitemap and the redirects are made beside the
+    // pages, on the same threads: made after them, one at a time, they kept a core idle.
+    let extras = || -> Result<(), Diagnostic> {
+        redirects(site).try_for_each(sink)?;
+        if let Some(base) = &site.config.base_url {
+            crate::feeds::feed_list(site).par_iter().try_for_each(|f| {
+                sink(Rendered {
+                    path: f.path.clone(),
+                    bytes: crate::feeds::render_feed(site, base, f).into_bytes(),
+                })
+            })?;
+            sink(sitemap(site, base))?;
+        }
+        Ok(())
+    };
+    let (failures, (search_files, extra_files)) = rayon::join(
         || {
             site.pages
                 .par_iter()
@@ -270,33 +284,30 @@ pub fn render_site_into(site: &Site, tera: &Tera, sink: Sink) -> Result<(), Diag
                     site.progress.tick();
                     done.err()
                 })
-                .collect()
+                .collect::<Vec<(String, Diagnostic)>>()
         },
         || {
-            if site.config.search {
-                crate::search::index_files_into(site, sink)
-            } else {
-                Ok(())
-            }
+            rayon::join(
+                || {
+                    if site.config.search {
+                        crate::search::index_files_into(site, sink)
+                    } else {
+                        Ok(())
+                    }
+                },
+                extras,
+            )
         },
     );
-    let failures = failures
-        .into_iter()
-        .chain(search_files.err().map(|d| (String::new(), d)));
-    if let Some(diags) = failures_reported(failures) {
-        return Err(diags);
-    }
-    redirects(site)
-        .try_for_each(sink)
-        .map_err(|d| Diagnostics(vec![d]))?;
-    if let Some(base) = &site.config.base_url {
-        crate::feeds::feeds(site, base)
+    let failures = failures.into_iter().chain(
+        [search_files, extra_files]
             .into_iter()
-            .chain([sitemap(site, base)])
-            .try_for_each(sink)
-            .map_err(|d| Diagnostics(vec![d]))?;
+            .filter_map(|r| r.err().map(|d| (String::new(), d))),
+    );
+    match failures_reported(failures) {
+        Some(diags) => Err(diags),
+        None => Ok(()),
     }
-    Ok(())
 }
 
 /// The redirect page of every alias.

@@ -640,26 +640,29 @@ fn script_in_output(site: &Site) -> Vec<String> {
         }
         if rel.starts_with("tim-kiem/") && rel.ends_with(".js") {
             checked += 1;
-            // Data files: one JSON value wrapped in a call or assignment. A payload that
-            // broke out of its JSON string would break the JSON or the wrapper.
-            let start = text.find(['{', '[']);
-            let end = text.rfind(['}', ']']);
-            match (start, end) {
-                (Some(s), Some(e)) if s < e => {
-                    if serde_json::from_str::<serde_json::Value>(&text[s..=e]).is_err() {
-                        problems.push(format!("{rel}: the data is not one JSON value"));
+            // Data files: lines of one JSON value wrapped in a call or assignment. A
+            // payload that broke out of its JSON string would break the JSON or the
+            // wrapper (JSON has no raw line break, so a value stays on its line).
+            for line in text.lines().filter(|l| !l.trim().is_empty()) {
+                let start = line.find(['{', '[']);
+                let end = line.rfind(['}', ']']);
+                match (start, end) {
+                    (Some(s), Some(e)) if s < e => {
+                        if serde_json::from_str::<serde_json::Value>(&line[s..=e]).is_err() {
+                            problems.push(format!("{rel}: the data is not one JSON value"));
+                        }
+                        let wrapper = format!("{}{}", &line[..s], &line[e + 1..]);
+                        if !wrapper
+                            .chars()
+                            .all(|c| c.is_ascii_alphanumeric() || "_.=(), ;\t".contains(c))
+                        {
+                            problems.push(format!(
+                                "{rel}: unexpected code around the data: {wrapper:?}"
+                            ));
+                        }
                     }
-                    let wrapper = format!("{}{}", &text[..s], &text[e + 1..]);
-                    if !wrapper
-                        .chars()
-                        .all(|c| c.is_ascii_alphanumeric() || "_.=(), ;\n\t".contains(c))
-                    {
-                        problems.push(format!(
-                            "{rel}: unexpected code around the data: {wrapper:?}"
-                        ));
-                    }
+                    _ => problems.push(format!("{rel}: no JSON data")),
                 }
-                _ => problems.push(format!("{rel}: no JSON data")),
             }
         }
     }
