@@ -34,7 +34,9 @@ pub struct BuildOptions {
 /// A report placed in the site.
 #[derive(Clone, Debug)]
 pub struct Entry {
-    pub report: Report,
+    /// Shared: `serve` copies a site (to patch it while its search index is being
+    /// made from the last one), and a report's fields are most of an entry.
+    pub report: std::sync::Arc<Report>,
     /// The folder of its page, "2023/09/slug/".
     pub dir: String,
     /// Shared with serve's cache of rendered Markdown (an unchanged report is not
@@ -845,7 +847,7 @@ fn render_entry(
         None => summary,
     };
     let entry = Entry {
-        report,
+        report: report.into(),
         dir,
         html,
         html_stamp,
