@@ -90,8 +90,7 @@ pub fn patch(root: &Path, cache: &mut BuildCache, sources: &[String]) -> Option<
         _ => None,
     };
     if patched.is_none() {
-        cache.model = None;
-        cache.pages.forget_kept();
+        cache.forget_model();
     }
     patched
 }

@@ -377,9 +377,9 @@ impl PageCache {
         self.kept.as_mut().map(|(_, shared)| shared)
     }
 
-    /// Forgets what the pages were rendered with (their bytes and prints stay).
-    pub fn forget_kept(&mut self) {
-        self.kept = None;
+    /// Takes what the pages were rendered with (their bytes and prints stay).
+    pub fn take_kept(&mut self) -> Option<(Tera, Shared)> {
+        self.kept.take()
     }
 }
 
