@@ -1,7 +1,7 @@
 /* bantin default theme: the search page.
  *
  * Reads ?q=, &unit= and &year= from the address and searches the index that
- * `bantin build` writes under tim-kiem/ (see src/search.rs):
+ * `bantin build` writes under tim-kiem/ (see src/search/mod.rs):
  *   search-index.js   the manifest (window.bantinSearchIndex), loaded by the page;
  *   index/N.js        shards of postings, loaded on demand for the query's keys;
  *   index/don-vi.js   the unit of every report, loaded when the unit filter is used;
@@ -36,7 +36,7 @@
   var PAGE = 10;
   var MAX_TOKEN = 40;
 
-  // Field bits of a posting (src/search.rs) and what a hit in each is worth.
+  // Field bits of a posting (src/search/mod.rs) and what a hit in each is worth.
   var WEIGHTS = [
     [4, 12],   // title
     [16, 10],  // unit
@@ -158,7 +158,7 @@
     return shard && Object.prototype.hasOwnProperty.call(shard, key) ? shard[key] : null;
   }
 
-  /* Reads a posting list (src/search.rs, encode_postings) into docs and values (typed
+  /* Reads a posting list (src/search/mod.rs, encode_postings) into docs and values (typed
    * arrays as long as the number of reports); returns how many postings it has. Each
    * value is fields << 2 | how often (0: once ... 3: eight times or more). */
   var dict = new Int32Array(64);
