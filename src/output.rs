@@ -292,7 +292,7 @@ fn swap_in(fresh: &Path, out: &Path, parent: &Path, name: &str) -> io::Result<()
     }
     if exchange(fresh, out).is_ok() {
         // `fresh` now holds the previous site.
-        return fs::remove_dir_all(fresh);
+        return remove_tree(fresh);
     }
     let old = parent.join(format!(".{name}.bantin-old-{}", std::process::id()));
     fs::rename(out, &old)?;
@@ -300,7 +300,29 @@ fn swap_in(fresh: &Path, out: &Path, parent: &Path, name: &str) -> io::Result<()
         let _ = fs::rename(&old, out);
         return Err(e);
     }
-    fs::remove_dir_all(&old)
+    remove_tree(&old)
+}
+
+/// Removes the previous site, its top-level entries in parallel: one thread deleting
+/// 20,000 files was a tenth of a rebuild. Each entry goes with `fs::remove_dir_all`,
+/// which never follows a symbolic link; a `dir` that is not a folder (a link to one, as
+/// the output may have been) is removed itself, never what it points to.
+fn remove_tree(dir: &Path) -> io::Result<()> {
+    if !fs::symlink_metadata(dir)?.is_dir() {
+        return fs::remove_dir_all(dir);
+    }
+    let entries: Vec<PathBuf> = fs::read_dir(dir)?
+        .map(|e| e.map(|e| e.path()))
+        .collect::<io::Result<_>>()?;
+    entries
+        .par_iter()
+        .try_for_each(|path| match fs::symlink_metadata(path) {
+            Ok(m) if m.is_dir() => fs::remove_dir_all(path),
+            Ok(_) => fs::remove_file(path),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(e),
+        })?;
+    fs::remove_dir(dir)
 }
 
 /// Swaps two folders in one atomic step (Linux `renameat2` with `RENAME_EXCHANGE`).

@@ -143,3 +143,27 @@ fn a_killed_builds_temporary_folder_is_removed_by_the_next_build() {
     );
     assert!(site.has("index.html"));
 }
+
+#[test]
+fn removing_the_previous_site_never_follows_a_link_out_of_it() {
+    let site = three_reports();
+    site.build_ok(&[]);
+    // Something outside the output, and links to it from inside the previous site: at
+    // the top, and in a folder the new site has too.
+    let outside = site.path("ngoai");
+    fs::create_dir_all(outside.join("con")).unwrap();
+    fs::write(outside.join("con/giu.txt"), "giữ").unwrap();
+    std::os::unix::fs::symlink(&outside, site.out().join("lien-ket")).unwrap();
+    std::os::unix::fs::symlink(&outside, site.out().join("2024/lien-ket")).unwrap();
+    std::os::unix::fs::symlink(outside.join("con/giu.txt"), site.out().join("tep.txt")).unwrap();
+    site.build_ok(&[]);
+    assert_eq!(
+        fs::read_to_string(outside.join("con/giu.txt")).unwrap(),
+        "giữ"
+    );
+    assert!(
+        !site.out().join("lien-ket").exists(),
+        "the link is gone with the old site"
+    );
+    assert!(site.has("index.html"));
+}
