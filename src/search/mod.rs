@@ -1266,9 +1266,12 @@ fn as_one<S: serde::Serializer>(_: &bool, s: S) -> Result<S::Ok, S::Error> {
 }
 
 /// How much of a report's body its result file keeps, in characters, for snippets and
-/// the check of quoted phrases. The rest is in the postings only: a result whose words
-/// are further down shows a snippet of its summary (or the start of its body), and a
-/// phrase further down is taken on the word of its pairs.
+/// the check of quoted phrases: about the first paragraph, where a meeting report says
+/// who met, where and why. The rest is in the postings only: a result whose words are
+/// further down shows a snippet of its summary (or the start of its body), and a phrase
+/// further down is taken on the word of its pairs. Four results to a file
+/// ([`RESULTS_PER_FILE`]) with this much each transfer about what one with 1,200
+/// characters did.
 pub const SNIPPET_CHARS: usize = 400;
 
 /// The first [`SNIPPET_CHARS`] characters of `text`, cut at a space, and whether it is cut.
