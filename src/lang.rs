@@ -123,18 +123,26 @@ pub fn slugify(s: &str) -> String {
             continue;
         }
         if c.is_alphanumeric() || is_combining_mark(c) {
-            match deunicode::deunicode_char(c) {
-                Some(t) => {
-                    for b in t.bytes() {
-                        if b.is_ascii_alphanumeric() {
-                            push(&mut out, &mut pending_sep, b);
-                        } else {
-                            pending_sep = true;
+            // Transliterated in its canonical decomposition, so that text read as NFC
+            // or NFD gets one slug: some characters decompose to another one alone
+            // (U+F900 豈 is U+8C48 豈), and the two transliterate apart.
+            unicode_normalization::char::decompose_canonical(c, |d| {
+                if is_basic_mark(d) {
+                    return;
+                }
+                match deunicode::deunicode_char(d) {
+                    Some(t) => {
+                        for b in t.bytes() {
+                            if b.is_ascii_alphanumeric() {
+                                push(&mut out, &mut pending_sep, b);
+                            } else {
+                                pending_sep = true;
+                            }
                         }
                     }
+                    None => pending_sep = true,
                 }
-                None => pending_sep = true,
-            }
+            });
         } else {
             pending_sep = true;
         }
@@ -869,6 +877,13 @@ mod tests {
         assert_eq!(slugify("a\u{a0}b\tc\nd"), "a-b-c-d");
         assert_eq!(slugify("Hà\u{AD}Nội\u{200B}"), "hanoi");
         assert_eq!(slugify("ABC_def"), "abc-def");
+    }
+
+    #[test]
+    fn slug_of_a_character_that_decomposes_to_another() {
+        // U+F900 is U+8C48 in NFC and NFD alike; deunicode reads them apart.
+        assert_eq!(slugify("\u{F900}"), slugify("\u{8C48}"));
+        assert_eq!(slugify("Ω \u{2126}"), slugify("Ω Ω"));
     }
 
     #[test]
