@@ -258,7 +258,9 @@ impl Timings {
         if self.on {
             let ms = self.last.elapsed().as_millis();
             let cpu_ms = match (cpu, self.last_cpu) {
-                (Some(now), Some(then)) => format!(", CPU {:>6} ms", (now - then).as_millis()),
+                (Some(now), Some(then)) => {
+                    format!(", CPU {:>6} ms", now.saturating_sub(then).as_millis())
+                }
                 _ => String::new(),
             };
             match peak_memory_mb() {
