@@ -262,7 +262,7 @@ pub fn render_site_into(site: &Site, tera: &Tera, sink: Sink) -> Result<(), Diag
     // The search index, the feeds, the sitemap and the redirects are made beside the
     // pages, on the same threads: made after them, one at a time, they kept a core idle.
     let extras = || -> Result<(), Diagnostic> {
-        redirects(site).try_for_each(sink)?;
+        addresses(site).try_for_each(sink)?;
         if let Some(base) = &site.config.base_url {
             crate::feeds::feed_list(site).par_iter().try_for_each(|f| {
                 sink(Rendered {
@@ -270,7 +270,6 @@ pub fn render_site_into(site: &Site, tera: &Tera, sink: Sink) -> Result<(), Diag
                     bytes: crate::feeds::render_feed(site, base, f).into_bytes(),
                 })
             })?;
-            sink(sitemap(site, base))?;
         }
         Ok(())
     };
@@ -473,15 +472,18 @@ fn feeds_cached(site: &Site, base: &str, shared: &Shared, old: &PrintMap) -> Vec
 }
 
 /// The redirects and the sitemap: they change only with addresses.
-fn addresses(site: &Site) -> impl Iterator<Item = (String, Arc<Vec<u8>>)> + '_ {
+fn addresses(site: &Site) -> impl Iterator<Item = Rendered> + '_ {
     let map = site
         .config
         .base_url
         .as_ref()
         .map(|base| sitemap(site, base));
-    redirects(site)
-        .chain(map)
-        .map(|r| (r.path, Arc::new(r.bytes)))
+    redirects(site).chain(map)
+}
+
+/// [`addresses`] as the cached renders keep files.
+fn shared_addresses(site: &Site) -> impl Iterator<Item = (String, Arc<Vec<u8>>)> + '_ {
+    addresses(site).map(|r| (r.path, Arc::new(r.bytes)))
 }
 
 /// [`render_site`] without the search index, rendering only the pages whose
@@ -507,7 +509,7 @@ pub fn render_site_cached(
         pages.insert(path.clone(), (print, bytes.clone()));
         files.push((path, bytes));
     }
-    files.extend(addresses(site));
+    files.extend(shared_addresses(site));
     files.sort_by(|a, b| a.0.cmp(&b.0));
     cache.pages = pages;
     cache.kept = Some((tera, shared));
@@ -550,7 +552,7 @@ pub fn render_patch(
         files.push((path, bytes));
     }
     if moved {
-        files.extend(addresses(site));
+        files.extend(shared_addresses(site));
     }
     Some(Ok(CachedRender {
         files,
