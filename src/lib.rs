@@ -54,17 +54,45 @@ pub const RENDER_STACK: usize = 256 << 20;
 /// Runs `f` on the rendering threads: a pool of big-stack threads, made once. Parallel
 /// work started inside `f` runs on the same threads.
 pub fn on_render_threads<T: Send>(f: impl FnOnce() -> T + Send) -> T {
-    static POOL: std::sync::OnceLock<Option<rayon::ThreadPool>> = std::sync::OnceLock::new();
-    let pool = POOL.get_or_init(|| {
-        rayon::ThreadPoolBuilder::new()
-            .stack_size(RENDER_STACK)
-            .thread_name(|i| format!("bantin-render-{i}"))
-            .build()
-            .ok()
-    });
-    match pool {
-        Some(pool) => pool.install(f),
-        None => f(),
+    static POOL: ThreadPool = ThreadPool::new();
+    POOL.install("bantin-render", None, f)
+}
+
+/// A pool of big-stack threads (templates recurse deeply), made on first use; where it
+/// cannot be made, work runs on the caller's thread.
+pub struct ThreadPool(std::sync::OnceLock<Option<rayon::ThreadPool>>);
+
+impl ThreadPool {
+    pub const fn new() -> ThreadPool {
+        ThreadPool(std::sync::OnceLock::new())
+    }
+
+    /// Runs `f` in the pool, made the first time with threads named `name-N`, as many
+    /// as `threads` (default: one a core).
+    pub fn install<T: Send>(
+        &self,
+        name: &'static str,
+        threads: Option<usize>,
+        f: impl FnOnce() -> T + Send,
+    ) -> T {
+        let pool = self.0.get_or_init(|| {
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(threads.unwrap_or(0))
+                .stack_size(RENDER_STACK)
+                .thread_name(move |i| format!("{name}-{i}"))
+                .build()
+                .ok()
+        });
+        match pool {
+            Some(pool) => pool.install(f),
+            None => f(),
+        }
+    }
+}
+
+impl Default for ThreadPool {
+    fn default() -> ThreadPool {
+        ThreadPool::new()
     }
 }
 

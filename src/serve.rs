@@ -611,20 +611,9 @@ fn index_worker(shared: &Shared) {
 /// thread fewer than the cores (at least one), so that a save made meanwhile is built
 /// on the rendering threads at once instead of queueing behind the index's work.
 fn on_index_threads<T: Send>(f: impl FnOnce() -> T + Send) -> T {
-    static POOL: std::sync::OnceLock<Option<rayon::ThreadPool>> = std::sync::OnceLock::new();
-    let pool = POOL.get_or_init(|| {
-        let cores = thread::available_parallelism().map_or(1, |n| n.get());
-        rayon::ThreadPoolBuilder::new()
-            .num_threads(cores.saturating_sub(1).max(1))
-            .stack_size(crate::RENDER_STACK)
-            .thread_name(|i| format!("bantin-index-{i}"))
-            .build()
-            .ok()
-    });
-    match pool {
-        Some(pool) => pool.install(f),
-        None => f(),
-    }
+    static POOL: crate::ThreadPool = crate::ThreadPool::new();
+    let cores = thread::available_parallelism().map_or(1, |n| n.get());
+    POOL.install("bantin-index", Some(cores.saturating_sub(1).max(1)), f)
 }
 
 /// Serves `index` with the pages of build `generation`, if that is still the site
