@@ -85,30 +85,36 @@ pub(super) fn encode_postings<'a>(
         values,
         escapes,
     } = scratch;
-    // The list is read three times from its parts (values, sizes, digits) rather than
-    // copied: most lists are short, and the long ones are read in order.
-    let postings = || {
-        parts.clone().flat_map(|(first, part)| {
-            part.iter().map(move |&posting| {
-                (
-                    first + (posting >> WRITTEN_BITS),
-                    posting & (WRITTEN as u32 - 1),
-                )
-            })
-        })
-    };
+    const MASK: u32 = WRITTEN as u32 - 1;
+    // The list is read twice from its parts (values, counts and sizes; then digits)
+    // rather than copied: most lists are short, and the long ones are read in order.
+    // The sparse layout's size is known from the first read: a gap's number takes one
+    // digit more than the gap (one digit for none), whatever the value's place (< 32).
     values.clear();
     let (mut first, mut last, mut len) = (u32::MAX, 0, 0usize);
-    for (doc, w) in postings() {
-        if count[w as usize] == 0 {
-            values.push(w);
+    let mut sparse = 1;
+    let mut next = 0;
+    for (base, part) in parts.clone() {
+        for &posting in part {
+            let (doc, w) = (base + (posting >> WRITTEN_BITS), posting & MASK);
+            let c = &mut count[w as usize];
+            if *c == 0 {
+                values.push(w);
+            }
+            *c += 1;
+            let gap = doc - next;
+            sparse += if gap == 0 { 1 } else { 1 + digits_of(gap) };
+            next = doc + 1;
+            last = doc;
         }
-        count[w as usize] += 1;
-        first = first.min(doc);
-        last = doc;
-        len += 1;
+        if first == u32::MAX && !part.is_empty() {
+            first = base + (part[0] >> WRITTEN_BITS);
+        }
+        len += part.len();
     }
-    values.sort_unstable_by(|&a, &b| count[b as usize].cmp(&count[a as usize]).then(a.cmp(&b)));
+    if values.len() > 1 {
+        values.sort_unstable_by(|&a, &b| count[b as usize].cmp(&count[a as usize]).then(a.cmp(&b)));
+    }
     put_number(out, values.len() as u32);
     for (i, &v) in values.iter().enumerate() {
         put_number(out, v);
@@ -118,16 +124,9 @@ pub(super) fn encode_postings<'a>(
         out.push(DIGITS[0]);
         return;
     }
-    // The length of each layout.
-    let mut sparse = 1;
-    let mut next = 0;
-    for (doc, w) in postings() {
-        let i = index[w as usize];
-        sparse += digits_of(((doc - next) << 5) | i.min(31));
-        if i >= 31 {
-            sparse += digits_of(i - 31);
-        }
-        next = doc + 1;
+    // Values from the 32nd on are written as 31 and the rest after.
+    for (i, &v) in values.iter().enumerate().skip(31) {
+        sparse += count[v as usize] as usize * digits_of(i as u32 - 31);
     }
     let span = last - first + 1;
     let k = values.len();
@@ -148,19 +147,24 @@ pub(super) fn encode_postings<'a>(
         count[v as usize] = 0;
     }
     if sparse <= dense.0 {
+        out.reserve(sparse);
         out.push(DIGITS[0]);
         let mut next = 0;
-        for (doc, w) in postings() {
-            let i = index[w as usize];
-            put_number(out, ((doc - next) << 5) | i.min(31));
-            if i >= 31 {
-                put_number(out, i - 31);
+        for (base, part) in parts {
+            for &posting in part {
+                let (doc, w) = (base + (posting >> WRITTEN_BITS), posting & MASK);
+                let i = index[w as usize];
+                put_number(out, ((doc - next) << 5) | i.min(31));
+                if i >= 31 {
+                    put_number(out, i - 31);
+                }
+                next = doc + 1;
             }
-            next = doc + 1;
         }
         return;
     }
     let b = dense.1;
+    out.reserve(dense.0);
     put_number(out, 1 + ((first << 2) | b));
     put_number(out, span);
     let escape = (1u32 << b) - 1;
@@ -169,36 +173,39 @@ pub(super) fn encode_postings<'a>(
     escapes.clear();
     let (mut digit, mut filled) = (0u32, 0u32);
     let mut at = first;
-    for (doc, w) in postings() {
-        while at < doc {
-            // Absent reports: whole digits of zeros at once where possible.
-            if filled == 0 && doc - at >= per_digit {
-                let zeros = (doc - at) / per_digit;
-                out.extend(std::iter::repeat_n(DIGITS[0], zeros as usize));
-                at += zeros * per_digit;
-                continue;
+    for (base, part) in parts {
+        for &posting in part {
+            let (doc, w) = (base + (posting >> WRITTEN_BITS), posting & MASK);
+            while at < doc {
+                // Absent reports: whole digits of zeros at once where possible.
+                if filled == 0 && doc - at >= per_digit {
+                    let zeros = (doc - at) / per_digit;
+                    out.extend(std::iter::repeat_n(DIGITS[0], zeros as usize));
+                    at += zeros * per_digit;
+                    continue;
+                }
+                filled += 1;
+                if filled == per_digit {
+                    out.push(DIGITS[digit as usize]);
+                    (digit, filled) = (0, 0);
+                }
+                at += 1;
             }
+            let i = index[w as usize];
+            let symbol = if i < direct {
+                i + 1
+            } else {
+                escapes.push(i - direct);
+                escape
+            };
+            digit |= symbol << (b * filled);
             filled += 1;
             if filled == per_digit {
                 out.push(DIGITS[digit as usize]);
                 (digit, filled) = (0, 0);
             }
-            at += 1;
+            at = doc + 1;
         }
-        let i = index[w as usize];
-        let symbol = if i < direct {
-            i + 1
-        } else {
-            escapes.push(i - direct);
-            escape
-        };
-        digit |= symbol << (b * filled);
-        filled += 1;
-        if filled == per_digit {
-            out.push(DIGITS[digit as usize]);
-            (digit, filled) = (0, 0);
-        }
-        at = doc + 1;
     }
     if filled > 0 {
         out.push(DIGITS[digit as usize]);

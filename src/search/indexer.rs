@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 
 use super::encode::{pack, written, WRITTEN_BITS};
-use super::syllables::each_token;
+use super::syllables::{breaks_pair, each_token};
 use super::variant;
 use crate::lang;
 
@@ -345,11 +345,24 @@ impl Indexer {
         let mut forms = std::mem::take(&mut self.forms_of_field);
         for &(field, text) in &doc.fields {
             forms.clear();
+            // Where the syllable before ended (None after a run too long to index).
+            let mut end: Option<usize> = None;
             each_token(text, |token, key| {
                 let Some(token) = token else {
                     forms.push(BREAK);
+                    end = None;
                     return;
                 };
+                let start = token.as_ptr() as usize - text.as_ptr() as usize;
+                if let Some(end) = end {
+                    // One space, most often: no break.
+                    if (start - end > 1 || text.as_bytes()[end] != b' ')
+                        && breaks_pair(&text[end..start])
+                    {
+                        forms.push(BREAK);
+                    }
+                }
+                end = Some(start + token.len());
                 let known = match key {
                     Some(key) => self.forms.get(key),
                     None => self.long_forms.get(token).copied(),

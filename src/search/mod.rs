@@ -57,7 +57,7 @@ pub use encode::decode_postings;
 use encode::{encode_postings, ends_run, Scratch, DIGITS, WRITTEN, WRITTEN_BITS};
 pub use indexer::DocText;
 use indexer::{Chunk, Indexer, Spare};
-pub use syllables::{is_token_char, tokens, MAX_TOKEN_CHARS};
+pub use syllables::{breaks_pair, is_token_char, tokens, MAX_TOKEN_CHARS};
 
 /// Field bits of a posting. The most common ones are the low bits, so that a posting
 /// for a word found only in the body takes one digit.
@@ -112,8 +112,9 @@ pub fn variant(token: &str) -> String {
     out
 }
 
-/// Plain text of rendered HTML, for the index and the snippets: tags out (a space for
-/// every tag but inline formatting), entities decoded, white space collapsed.
+/// Plain text of rendered HTML, for the index and the snippets: tags out (a line break
+/// for every tag but inline formatting, so that the index knows where blocks end; see
+/// [`breaks_pair`]), entities decoded, white space collapsed.
 pub fn html_text(html: &str) -> String {
     const INLINE: &[&[u8]] = &[
         b"a", b"abbr", b"b", b"code", b"del", b"em", b"i", b"mark", b"s", b"small", b"span",
@@ -133,14 +134,15 @@ pub fn html_text(html: &str) -> String {
     let n = bytes.len();
     let mut out = String::with_capacity(n);
     let mut doubled = false;
-    // A space is owed: written before the next text, never at the start or the end.
-    let mut space = false;
+    // A space (1) or a line break (2) is owed: written before the next text, never at
+    // the start or the end.
+    let mut space = 0u8;
     let mut i = 0;
-    let push = |out: &mut String, space: &mut bool, piece: &str| {
-        if *space && !out.is_empty() {
-            out.push(' ');
+    let push = |out: &mut String, space: &mut u8, piece: &str| {
+        if *space > 0 && !out.is_empty() {
+            out.push(if *space == 2 { '\n' } else { ' ' });
         }
-        *space = false;
+        *space = 0;
         out.push_str(piece);
     };
     while i < n {
@@ -168,7 +170,7 @@ pub fn html_text(html: &str) -> String {
                         .map_or(n, |p| i + p);
                 }
                 if !INLINE.contains(&name.as_slice()) {
-                    space = true;
+                    space = 2;
                 }
             }
             b'&' => {
@@ -199,7 +201,7 @@ pub fn html_text(html: &str) -> String {
                 };
                 match decoded {
                     Some(c) if c.is_whitespace() => {
-                        space = true;
+                        space = space.max(1);
                         i += name_len + 2;
                     }
                     Some(c) => {
@@ -213,7 +215,7 @@ pub fn html_text(html: &str) -> String {
                 }
             }
             b'\t' | b'\n' | b'\r' | b'\x0c' | b' ' => {
-                space = true;
+                space = space.max(1);
                 i += 1;
             }
             _ => {
@@ -235,7 +237,7 @@ pub fn html_text(html: &str) -> String {
                 }
                 push(&mut out, &mut space, &html[start..i]);
                 if i < n && bytes[i] == b' ' {
-                    space = true;
+                    space = space.max(1);
                     i += 1;
                 }
                 doubled = doubled || html[start..i].contains("  ");
@@ -579,7 +581,10 @@ fn snippet_text(text: &str) -> (&str, bool) {
         return (text, false);
     };
     let head = &text[..cut];
-    (head.rfind(' ').map_or(head, |space| &head[..space]), true)
+    (
+        head.rfind([' ', '\n']).map_or(head, |space| &head[..space]),
+        true,
+    )
 }
 
 /// The fields of report `i` and the plain text of its body.
@@ -870,8 +875,10 @@ mod tests {
     fn html_to_text() {
         assert_eq!(
             html_text("<h2 id=\"a\">Kết quả</h2>\n<p>Có <strong>4.944</strong> lượt &amp; 5&lt;6 &#39;x&#x27;</p><ul><li>một</li><li>hai</li></ul><script>var x;</script>"),
-            "Kết quả Có 4.944 lượt & 5<6 'x' một hai"
+            "Kết quả\nCó 4.944 lượt & 5<6 'x'\nmột\nhai"
         );
+        // A block's end is a line break, white space beside it or not.
+        assert_eq!(html_text("<p>a </p> <p> b<br>c</p>"), "a\nb\nc");
         assert_eq!(html_text("a &bogus; b & c"), "a &bogus; b & c");
         // Long runs (read eight bytes at a time) ending at every offset.
         for k in 0..20 {
@@ -881,7 +888,11 @@ mod tests {
             let words = |s: String| s.split_whitespace().collect::<Vec<_>>().join(" ");
             assert_eq!(
                 html_text(&format!("<p>{a}<br>{b}</p>")),
-                words(format!("{a} {b}"))
+                [words(a.to_string()), words(b.to_string())]
+                    .into_iter()
+                    .filter(|w| !w.is_empty())
+                    .collect::<Vec<_>>()
+                    .join("\n")
             );
             assert_eq!(
                 html_text(&format!("{a}\t\n{b}  x")),
@@ -965,6 +976,54 @@ mod tests {
         assert_eq!(p.pair("nq", "tw")[0], (0, written(pack(FIELD_TITLE, 1))));
         assert!(p.pair("tw", "huyen").is_empty());
         // Keys in order, each once; reports ascending in every list.
+        let keys = p.keys();
+        assert!(!keys.is_empty());
+    }
+
+    #[test]
+    fn pairs_end_where_blocks_end() {
+        let body = html_text(
+            "<h2>Kết luận</h2><p>Đồng chí nói: xấu, độc. Sau đó TP.HCM chi 1,5 tỷ \
+             (35-NQ/TW).</p><ul><li>một</li><li>hai</li></ul>",
+        );
+        let texts = [DocText {
+            fields: vec![(FIELD_TITLE, "Chào,\nmừng"), (FIELD_BODY, &body)],
+        }];
+        let p = postings(&texts, 1);
+        for (a, b) in [
+            ("ket", "luan"),
+            ("noi", "xau"),
+            ("xau", "doc"),
+            ("doc", "sau"),
+            ("tp", "hcm"),
+            ("1", "5"),
+            ("ty", "35"),
+            ("nq", "tw"),
+        ] {
+            assert_eq!(p.pair(a, b).len(), 1, "{a} {b}");
+        }
+        for (a, b) in [
+            ("luan", "dong"),
+            ("tw", "mot"),
+            ("mot", "hai"),
+            ("chao", "mung"),
+        ] {
+            assert!(p.pair(a, b).is_empty(), "{a} {b}");
+        }
+        assert!(breaks_pair("\n") && breaks_pair(" \n "));
+        assert!(!breaks_pair(" ") && !breaks_pair(", ") && !breaks_pair(". “"));
+    }
+
+    #[test]
+    fn keys_are_sorted_with_reports_ascending() {
+        let docs = sample_docs();
+        let texts: Vec<DocText> = docs
+            .iter()
+            .map(|(t, u, b)| DocText {
+                fields: vec![(FIELD_TITLE, t), (FIELD_UNIT, u), (FIELD_BODY, b)],
+            })
+            .collect();
+        let p = postings(&texts, 50);
         let keys = p.keys();
         assert!(keys.windows(2).all(|w| w[0] < w[1]), "{keys:?}");
         for key in &keys {

@@ -24,6 +24,15 @@ pub fn is_token_char(c: char) -> bool {
     }
 }
 
+/// Whether the text between two syllables ends their adjacency, so that they make no
+/// pair: a line break, which [`super::html_text`] puts where a block ends (a heading
+/// and the paragraph after it, two list items, two table cells are not a phrase).
+/// Punctuation does not: as in other engines, a quoted "xấu độc" finds "xấu, độc".
+/// `search.js` (`breaks`) applies the same rule to queries and to the text of results.
+pub fn breaks_pair(between: &str) -> bool {
+    between.contains('\n')
+}
+
 /// The syllables of a text, as written, in order. A run longer than
 /// [`MAX_TOKEN_CHARS`] is returned as `None` (it breaks adjacency but is not indexed).
 pub fn tokens(text: &str) -> impl Iterator<Item = Option<&str>> {

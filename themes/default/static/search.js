@@ -35,6 +35,8 @@
   var moreBtn = document.getElementById('search-more');
   var PAGE = 10;
   var MAX_TOKEN = 40;
+  // In a phrase's syllables: a break (or a run too long to index) in between.
+  var BREAK = '\u0000';
 
   // Field bits of a posting (src/search/mod.rs) and what a hit in each is worth.
   var WEIGHTS = [
@@ -107,20 +109,34 @@
   }
 
   var TOKEN = /[\p{Alphabetic}\p{N}\p{M}]+/gu;
+  // White space as Rust's char::is_whitespace has it.
+  var SPACE = /[\t\n\v\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]/;
 
-  /* Syllables of a text: [{ start, end, fold }], null folds for runs too long to index. */
+  /* Whether the text between two syllables ends their adjacency, as the index has
+   * it (search::breaks_pair): a line break, where a block of a report ends. */
+  function breaks(between) {
+    return between.indexOf('\n') >= 0;
+  }
+
+  /* Syllables of a text: [{ start, end, fold, spaced, brk }], null folds for runs too
+   * long to index; spaced: white space before it, brk: no pair with the one before. */
   function tokenize(text) {
     var out = [];
     var m;
+    var end = -1;
     TOKEN.lastIndex = 0;
     while ((m = TOKEN.exec(text)) !== null) {
       var t = m[0];
+      var between = end < 0 ? '' : text.slice(end, m.index);
       out.push({
         start: m.index,
         end: m.index + t.length,
         raw: t,
-        fold: Array.from(t).length <= MAX_TOKEN ? fold(t) : null
+        fold: Array.from(t).length <= MAX_TOKEN ? fold(t) : null,
+        spaced: SPACE.test(between),
+        brk: between !== '' && breaks(between)
       });
+      end = m.index + t.length;
     }
     return out;
   }
@@ -263,6 +279,10 @@
       var group = [];
       tokens.forEach(function (t) {
         if (!t.fold) { prev = null; return; }
+        if (t.brk) {
+          prev = null;
+          if (group.length > 0) { group.push(BREAK); }
+        }
         if (t.fold !== variant(t.raw)) { marked[t.fold] = variant(t.raw); }
         if (prev !== null) {
           pairs.push({ key: prev + ' ' + t.fold, required: phrase && group.length > 0 });
@@ -277,11 +297,17 @@
       if (i % 2 === 1) {
         add(tokenize(part), true);
       } else {
-        part.split(/\s+/).forEach(function (word) {
-          var tokens = tokenize(word);
-          // 35-NQ/TW, 01-CT/ĐUK: several syllables in one word are a phrase.
-          add(tokens, tokens.length > 1);
+        // Words (runs without white space); 35-NQ/TW, 01-CT/ĐUK: several syllables
+        // in one word are a phrase.
+        var word = [];
+        tokenize(part).forEach(function (t) {
+          if (t.spaced && word.length > 0) {
+            add(word, word.length > 1);
+            word = [];
+          }
+          word.push(t);
         });
+        if (word.length > 0) { add(word, word.length > 1); }
       }
     });
     var seen = {};
@@ -577,7 +603,9 @@
     var texts = [doc.t, unit.name, doc.k, doc.s, doc.b]
       .concat(doc.a || [], doc.v || [], doc.g || []);
     var seqs = texts.map(function (t) {
-      return ' ' + tokenize(String(t || '')).map(function (x) { return x.fold || '\u0000'; }).join(' ') + ' ';
+      return ' ' + tokenize(String(t || '')).map(function (x) {
+        return (x.brk ? BREAK + ' ' : '') + (x.fold || BREAK);
+      }).join(' ') + ' ';
     });
     return phrases.every(function (p) {
       var needle = ' ' + p.join(' ') + ' ';
