@@ -250,13 +250,57 @@ pub fn parse(
 /// That quick scan spares the lookup of every character in Unicode's tables that
 /// `lang::nfc` does (a tenth of the load stage), and the copy into a String.
 fn nfc_body(body: &str) -> std::sync::Arc<str> {
-    let simple = body
-        .chars()
-        .all(|c| matches!(c as u32, 0..0x300 | 0x1E00..0x1F00 | 0x2010..0x2028));
-    if simple {
+    if nfc_simple(body.as_bytes()) {
         body.into()
     } else {
         crate::lang::nfc(body).into()
+    }
+}
+
+/// Whether every character of the UTF-8 text `b` is one of [`nfc_body`]'s simple ones,
+/// read off the bytes: a character below U+0300 starts with a byte below 0xCC, and
+/// continuation bytes are below 0xC0, so only the characters that start with 0xCC or
+/// more need a look (for Vietnamese, the 0xE1 of Latin Extended Additional). Sixteen
+/// bytes at a time with SSE2: a byte at a time, this scan was a tenth of the load stage.
+fn nfc_simple(b: &[u8]) -> bool {
+    // The character starting at `p` (its first byte 0xCC or more) is simple.
+    let simple_at = |p: usize| match b[p] {
+        0xE1 => matches!(b.get(p + 1), Some(0xB8..=0xBB)),
+        0xE2 => b.get(p + 1) == Some(&0x80) && matches!(b.get(p + 2), Some(0x90..=0xA7)),
+        _ => false,
+    };
+    let mut i = 0;
+    #[cfg(target_arch = "x86_64")]
+    while i + 17 <= b.len() {
+        // SAFETY: SSE2 is part of every x86_64; the 17 bytes from `i` are in `b`.
+        let mut flags = unsafe { sse2::unsure16(b.as_ptr().add(i)) };
+        while flags != 0 {
+            if !simple_at(i + flags.trailing_zeros() as usize) {
+                return false;
+            }
+            flags &= flags - 1;
+        }
+        i += 16;
+    }
+    (i..b.len()).all(|p| b[p] < 0xCC || simple_at(p))
+}
+
+#[cfg(target_arch = "x86_64")]
+mod sse2 {
+    use std::arch::x86_64::*;
+
+    /// Bit j: the byte at `p + j` is 0xCC or more and does not start a character of
+    /// U+1E00 to U+1EFF (0xE1 then 0xB8 to 0xBB). Reads 17 bytes.
+    #[inline(always)]
+    pub(super) unsafe fn unsure16(p: *const u8) -> u32 {
+        let v = _mm_loadu_si128(p as *const __m128i);
+        let next = _mm_loadu_si128(p.add(1) as *const __m128i);
+        let high = _mm_cmpeq_epi8(_mm_max_epu8(v, _mm_set1_epi8(0xCCu8 as i8)), v);
+        // next - 0xB8 <= 3, unsigned.
+        let t = _mm_sub_epi8(next, _mm_set1_epi8(0xB8u8 as i8));
+        let next_ok = _mm_cmpeq_epi8(_mm_min_epu8(t, _mm_set1_epi8(3)), t);
+        let vietnamese = _mm_and_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8(0xE1u8 as i8)), next_ok);
+        _mm_movemask_epi8(_mm_andnot_si128(vietnamese, high)) as u32
     }
 }
 
@@ -506,5 +550,44 @@ mod tests {
         ] {
             assert_eq!(&*nfc_body(text), crate::lang::nfc(text), "{text:?}");
         }
+    }
+
+    /// The characters [`super::nfc_body`] takes as they are.
+    fn simple_chars(s: &str) -> bool {
+        s.chars()
+            .all(|c| matches!(c as u32, 0..0x300 | 0x1E00..0x1F00 | 0x2010..0x2028))
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn nfc_simple_reads_the_bytes_as_the_characters(
+            s in "[a-z \u{80}-\u{2ff}\u{300}-\u{36f}\u{1dff}-\u{1f00}\u{2000}-\u{2030}\u{e000}-\u{e010}\u{10000}]{0,80}"
+        ) {
+            proptest::prop_assert_eq!(super::nfc_simple(s.as_bytes()), simple_chars(&s));
+        }
+    }
+
+    #[test]
+    fn nfc_simple_at_every_offset() {
+        // A character that needs the full check, at every place of a window and its edge.
+        for bad in [
+            "a\u{301}", "\u{1F00}", "\u{2028}", "\u{2009}", "\u{E000}", "😀",
+        ] {
+            for k in 0..40 {
+                let s = format!(
+                    "{}{bad}{}",
+                    "ế"
+                        .repeat(k % 7)
+                        .chars()
+                        .chain("x".repeat(k).chars())
+                        .collect::<String>(),
+                    "ạ".repeat(k)
+                );
+                assert!(!super::nfc_simple(s.as_bytes()), "{s:?}");
+                assert_eq!(super::nfc_simple(s.as_bytes()), simple_chars(&s));
+            }
+        }
+        let ok = "Hội nghị sơ kết – “Nghị quyết 35” … Đảng ủy ".repeat(5);
+        assert!(super::nfc_simple(ok.as_bytes()));
     }
 }
