@@ -275,8 +275,12 @@ pub fn render_site_into(site: &Site, tera: &Tera, sink: Sink) -> Result<(), Diag
     };
     let (failures, (search_files, extra_files)) = rayon::join(
         || {
+            // Small pieces of work: rayon cuts a list only before a thread starts on a
+            // piece, and with big pieces the last one ran on one core long after the
+            // other was done (150 ms of a 10k build).
             site.pages
                 .par_iter()
+                .with_max_len(16)
                 .filter_map(|page| {
                     let done = render_page(site, tera, &shared, page)
                         .and_then(|r| sink(r).map_err(|d| (page.file.clone(), d)));
