@@ -2,9 +2,7 @@
 //!
 //! Built from a loaded [`SiteSource`]; knows nothing of templates or the file system.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
-
-use rustc_hash::FxHashMap;
+use rustc_hash::{FxHashMap, FxHashSet};
 use std::path::PathBuf;
 
 use chrono::Datelike;
@@ -353,11 +351,17 @@ impl Site {
         let pretty = config.pretty_links;
         let mut diags = Diagnostics::default();
 
-        let mut reports: Vec<Report> = reports
+        let reports: Vec<Report> = reports
             .into_iter()
             .filter(|r| options.drafts || !r.draft)
             .collect();
-        reports.sort_by(order);
+        // Sorted by index, on both cores, then moved once: a report is too big a
+        // value to move about in a sort.
+        let mut by_order: Vec<usize> = (0..reports.len()).collect();
+        by_order.par_sort_by(|&a, &b| order(&reports[a], &reports[b]));
+        let mut slots: Vec<Option<Report>> = reports.into_iter().map(Some).collect();
+        let reports: Vec<Report> = by_order.iter().filter_map(|&i| slots[i].take()).collect();
+        drop(slots);
         let dirs = assign_dirs(&reports, &mut diags);
         let dir_diagnostics = diags.0.clone();
 
@@ -546,8 +550,8 @@ impl Site {
     }
 
     fn plan_aliases(&self, diags: &mut Diagnostics) -> Vec<(String, usize)> {
-        let pages: HashSet<&str> = self.pages.iter().map(|p| p.file.as_str()).collect();
-        let mut seen: HashMap<String, usize> = HashMap::new();
+        let pages: FxHashSet<&str> = self.pages.iter().map(|p| p.file.as_str()).collect();
+        let mut seen: FxHashMap<String, usize> = FxHashMap::default();
         let mut out = Vec::new();
         for (i, e) in self.entries.iter().enumerate() {
             for (path, line) in &e.report.aliases {
@@ -584,7 +588,7 @@ impl Site {
 
     /// Copied files may not take the place of a page.
     fn check_collisions(&self, diags: &mut Diagnostics) {
-        let mut written: HashSet<&str> = self.pages.iter().map(|p| p.file.as_str()).collect();
+        let mut written: FxHashSet<&str> = self.pages.iter().map(|p| p.file.as_str()).collect();
         written.extend(self.aliases.iter().map(|(p, _)| p.as_str()));
         for reserved in ["feed.xml", "sitemap.xml", "tim-kiem/search-index.js"] {
             written.insert(reserved);
@@ -615,9 +619,9 @@ impl Site {
         &'a self,
         written: impl IntoIterator<Item = &'a str>,
     ) -> Diagnostics {
-        let mut files: HashSet<&str> = written.into_iter().collect();
+        let mut files: FxHashSet<&str> = written.into_iter().collect();
         files.extend(self.files.iter().map(|f| f.out.as_str()));
-        let alias_of: HashMap<&str, usize> =
+        let alias_of: FxHashMap<&str, usize> =
             self.aliases.iter().map(|(p, i)| (p.as_str(), *i)).collect();
         let mut sorted: Vec<&str> = files.iter().copied().collect();
         sorted.sort_unstable();
@@ -691,8 +695,9 @@ fn assign_dirs(reports: &[Report], diags: &mut Diagnostics) -> Vec<String> {
             .then_with(|| reports[a].source.cmp(&reports[b].source))
     });
     let wanted: Vec<String> = reports.iter().map(wanted_dir).collect();
-    let mut taken: HashSet<String> = HashSet::with_capacity(reports.len());
-    let mut first_owner: HashMap<&str, usize> = HashMap::new();
+    let mut taken: FxHashSet<String> = FxHashSet::default();
+    taken.reserve(reports.len());
+    let mut first_owner: FxHashMap<&str, usize> = FxHashMap::default();
     // Reports whose own slug is free keep it, even if an earlier one got `x-2` by collision.
     let mut dirs = vec![String::new(); reports.len()];
     let mut clashes = Vec::new();
@@ -706,7 +711,7 @@ fn assign_dirs(reports: &[Report], diags: &mut Diagnostics) -> Vec<String> {
     }
     // Numbers already tried for each wanted address: taken ones stay taken, so 20,000
     // reports of one title in one month take linear time.
-    let mut next: HashMap<usize, usize> = HashMap::new();
+    let mut next: FxHashMap<usize, usize> = FxHashMap::default();
     for i in clashes {
         let owner = first_owner[wanted[i].as_str()];
         let mut n = next.get(&owner).copied().unwrap_or(2);
@@ -892,9 +897,19 @@ pub fn resolve_relative(source: &str, target: &str) -> Option<String> {
     Some(parts.join("/"))
 }
 
+/// The names a report gives terms of `kind`, as written.
+fn names_of(e: &Entry, kind: TaxonomyKind) -> Vec<&str> {
+    match kind {
+        TaxonomyKind::Tag => e.report.tags.iter().map(String::as_str).collect(),
+        TaxonomyKind::Document => e.report.documents.iter().map(String::as_str).collect(),
+        TaxonomyKind::Kind => e.report.kind.iter().map(String::as_str).collect(),
+    }
+}
+
 fn build_taxonomies(entries: &mut [Entry]) -> Vec<Taxonomy> {
-    // Reports share their terms: each spelling is made a slug once, not once a use.
-    let mut slugs: HashMap<String, String> = HashMap::new();
+    // Reports share their terms: each spelling is made a slug once, not once a use, and
+    // looked up by reference (a site has tens of thousands of term uses).
+    let mut slugs: FxHashMap<&str, String> = FxHashMap::default();
     for e in entries.iter() {
         for name in e
             .report
@@ -903,50 +918,50 @@ fn build_taxonomies(entries: &mut [Entry]) -> Vec<Taxonomy> {
             .chain(&e.report.documents)
             .chain(&e.report.kind)
         {
-            if !slugs.contains_key(name) {
-                slugs.insert(name.clone(), slugify(name));
-            }
+            slugs.entry(name.as_str()).or_insert_with(|| slugify(name));
         }
     }
-    let slug_of = |name: &str| slugs.get(name).cloned().unwrap_or_else(|| slugify(name));
-    TaxonomyKind::ALL
+    let slugs = &slugs;
+    let taxonomies: Vec<Taxonomy> = TaxonomyKind::ALL
         .iter()
         .map(|&kind| {
-            // slug -> (spelling -> uses, reports)
-            let mut by_slug: BTreeMap<String, (BTreeMap<String, usize>, Vec<usize>)> =
-                BTreeMap::new();
+            // Per slug, in order of first use: its spellings with their uses, its reports.
+            let mut index: FxHashMap<&str, usize> = FxHashMap::default();
+            let mut found: Vec<(&str, FxHashMap<&str, usize>, Vec<usize>)> = Vec::new();
             for (i, e) in entries.iter().enumerate() {
-                let names: Vec<&String> = match kind {
-                    TaxonomyKind::Tag => e.report.tags.iter().collect(),
-                    TaxonomyKind::Document => e.report.documents.iter().collect(),
-                    TaxonomyKind::Kind => e.report.kind.iter().collect(),
-                };
-                for name in names {
-                    let slug = slug_of(name);
+                for name in names_of(e, kind) {
+                    let slug = slugs.get(name).map_or("", String::as_str);
                     if slug.is_empty() {
                         continue;
                     }
-                    let (spellings, reports) = by_slug.entry(slug).or_default();
-                    *spellings.entry(name.clone()).or_default() += 1;
+                    let t = *index.entry(slug).or_insert_with(|| {
+                        found.push((slug, FxHashMap::default(), Vec::new()));
+                        found.len() - 1
+                    });
+                    let (_, spellings, reports) = &mut found[t];
+                    *spellings.entry(name).or_default() += 1;
                     if reports.last() != Some(&i) {
                         reports.push(i);
                     }
                 }
             }
-            let mut terms: Vec<Term> = by_slug
+            let mut terms: Vec<Term> = found
                 .into_iter()
-                .map(|(slug, (spellings, reports))| {
+                .map(|(slug, spellings, reports)| {
+                    // The most used spelling; of equal ones, the first in sort order.
+                    let mut spellings: Vec<(&str, usize)> = spellings.into_iter().collect();
+                    spellings.sort_unstable();
                     let name = spellings
                         .iter()
                         .max_by(|a, b| {
-                            a.1.cmp(b.1)
+                            a.1.cmp(&b.1)
                                 .then_with(|| collation_key(b.0).cmp(&collation_key(a.0)))
                         })
-                        .map(|(n, _)| n.clone())
+                        .map(|(n, _)| n.to_string())
                         .unwrap_or_default();
                     Term {
                         name,
-                        slug,
+                        slug: slug.to_string(),
                         reports,
                     }
                 })
@@ -954,40 +969,44 @@ fn build_taxonomies(entries: &mut [Entry]) -> Vec<Taxonomy> {
             terms.sort_by_cached_key(|t| (collation_key(&t.name), t.slug.clone()));
             Taxonomy { kind, terms }
         })
-        .collect::<Vec<_>>()
-        .into_iter()
-        .inspect(|tax| {
-            // Each report lists its terms in the order its editor wrote them.
-            let index: HashMap<&str, usize> = tax
+        .collect();
+    // Each report lists its terms in the order its editor wrote them.
+    let lists: Vec<Vec<Vec<usize>>> = taxonomies
+        .iter()
+        .map(|tax| {
+            let index: FxHashMap<&str, usize> = tax
                 .terms
                 .iter()
                 .enumerate()
                 .map(|(t, term)| (term.slug.as_str(), t))
                 .collect();
-            for e in entries.iter_mut() {
-                let names: Vec<&String> = match tax.kind {
-                    TaxonomyKind::Tag => e.report.tags.iter().collect(),
-                    TaxonomyKind::Document => e.report.documents.iter().collect(),
-                    TaxonomyKind::Kind => e.report.kind.iter().collect(),
-                };
-                let mut found: Vec<usize> = Vec::with_capacity(names.len());
-                let mut seen = HashSet::with_capacity(names.len());
-                for name in names {
-                    if let Some(&t) = index.get(slugs.get(name.as_str()).map_or("", String::as_str))
-                    {
-                        if seen.insert(t) {
-                            found.push(t);
+            entries
+                .iter()
+                .map(|e| {
+                    let mut found: Vec<usize> = Vec::new();
+                    for name in names_of(e, tax.kind) {
+                        let slug = slugs.get(name).map_or("", String::as_str);
+                        if let Some(&t) = index.get(slug) {
+                            if !found.contains(&t) {
+                                found.push(t);
+                            }
                         }
                     }
-                }
-                match tax.kind {
-                    TaxonomyKind::Tag => e.tags = found,
-                    TaxonomyKind::Document => e.documents = found,
-                    TaxonomyKind::Kind => e.kind = found.first().copied(),
-                }
-            }
+                    found
+                })
+                .collect()
         })
-        .collect()
+        .collect();
+    for (tax, lists) in taxonomies.iter().zip(lists) {
+        for (e, found) in entries.iter_mut().zip(lists) {
+            match tax.kind {
+                TaxonomyKind::Tag => e.tags = found,
+                TaxonomyKind::Document => e.documents = found,
+                TaxonomyKind::Kind => e.kind = found.first().copied(),
+            }
+        }
+    }
+    taxonomies
 }
 
 fn build_years(entries: &[Entry]) -> Vec<Year> {
