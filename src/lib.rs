@@ -333,7 +333,7 @@ fn build_here(
             writer.put(&r.path, &r.bytes).map_err(cannot_write)
         })
     });
-    let site = rendered?;
+    let mut site = rendered?;
     let paths = writer.paths();
     let clashes = site.check_output_paths(paths.iter().map(String::as_str));
     if clashes.has_errors() {
@@ -342,12 +342,21 @@ fn build_here(
     let mut timer = Timings::start(options.timings);
     let progress = &options.progress;
     progress.stage("write", "files", Some(site.files.len()));
-    let written = on_render_threads(|| writer.copy_files(&site.files, progress))
-        .and_then(|()| writer.commit());
+    let reports = site.entries.len();
+    // The reports' memory is given back beside the copying, not after it on one core.
+    let entries = std::mem::take(&mut site.entries);
+    let written = on_render_threads(|| {
+        rayon::join(
+            || drop(entries),
+            || writer.copy_files(&site.files, progress),
+        )
+        .1
+    })
+    .and_then(|()| writer.commit());
     timer.stage("write");
     let written = written.map_err(|e| Diagnostics(vec![cannot_write(e)]))?;
     Ok(BuildSummary {
-        reports: site.entries.len(),
+        reports,
         pages: pages.into_inner(),
         files: site.files.len(),
         written,
