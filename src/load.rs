@@ -310,69 +310,37 @@ pub fn load_cached(
 /// with `_` or `.`. Sorted by path, so that everything after is deterministic.
 fn walk_content(root: &Path, diags: &mut Diagnostics) -> (Vec<(String, PathBuf)>, Vec<Asset>) {
     let content = root.join("content");
+    if !content.is_dir() {
+        return (Vec::new(), Vec::new());
+    }
+    // content/ is walked one top-level entry at a time (the years, usually), on all
+    // threads, and the pieces put together in name order: the order of one sorted walk,
+    // in a fraction of its time (a serial walk was a quarter of the load stage).
+    let mut top: Vec<PathBuf> = Vec::new();
+    // A content/ that is a link is walked whole, as one part: its walk says what it is.
+    let linked = std::fs::symlink_metadata(&content).is_ok_and(|m| m.file_type().is_symlink());
+    if let Some(Ok(dir)) = (!linked).then(|| std::fs::read_dir(&content)) {
+        for entry in dir {
+            match entry {
+                Ok(e) => top.push(e.path()),
+                Err(e) => diags.push(Diagnostic::error("content", format!("cannot read: {e}"))),
+            }
+        }
+    } // else read again by the walk below, which says why
+    top.sort_by(|a, b| a.file_name().cmp(&b.file_name()));
+    let walked: Vec<Walked> = if top.is_empty() {
+        vec![walk_part(root, &content, &content, 0)]
+    } else {
+        top.par_iter()
+            .map(|path| walk_part(root, &content, path, 1))
+            .collect()
+    };
     let mut markdown = Vec::new();
     let mut others = Vec::new();
-    if !content.is_dir() {
-        return (markdown, Vec::new());
-    }
-    let walker = walkdir::WalkDir::new(&content)
-        .follow_links(false)
-        .sort_by_file_name()
-        .into_iter()
-        .filter_entry(|e| {
-            e.depth() == 0
-                || !e
-                    .file_name()
-                    .to_str()
-                    .is_some_and(|n| n.starts_with(['_', '.']))
-        });
-    for entry in walker {
-        let entry = match entry {
-            Ok(e) => e,
-            Err(e) => {
-                let path = e
-                    .path()
-                    .map(|p| crate::diag::display_path(root, p))
-                    .unwrap_or_else(|| "content".into());
-                diags.push(Diagnostic::error(path, format!("cannot read: {e}")));
-                continue;
-            }
-        };
-        let rel = entry.path().strip_prefix(&content).unwrap_or(entry.path());
-        if let Some(d) = backslash_in_name(rel, &Path::new("content").join(rel)) {
-            diags.push(d);
-            continue;
-        }
-        let Some(source) = rel.to_str().map(|s| s.replace('\\', "/")) else {
-            diags.push(
-                Diagnostic::error(
-                    Path::new("content").join(rel),
-                    "the file name is not valid Unicode",
-                )
-                .hint("rename the file with UTF-8 letters"),
-            );
-            continue;
-        };
-        let file_type = entry.file_type();
-        if file_type.is_symlink() {
-            // A link could point anywhere on the machine; only the site's own files are read.
-            diags.push(
-                Diagnostic::error(
-                    Path::new("content").join(rel),
-                    "symbolic links are not followed under content/",
-                )
-                .hint("copy the file into content/ instead of linking to it"),
-            );
-            continue;
-        }
-        if !file_type.is_file() {
-            continue;
-        }
-        if source.ends_with(".md") {
-            markdown.push((source, entry.path().to_path_buf()));
-        } else {
-            others.push((source, entry.path().to_path_buf()));
-        }
+    for part in walked {
+        markdown.extend(part.markdown);
+        others.extend(part.others);
+        diags.extend(part.diags.0);
     }
     // A bundle owns the files of its folder and of its subfolders, up to the next bundle.
     let bundles: BTreeMap<&str, &str> = markdown
@@ -401,4 +369,79 @@ fn walk_content(root: &Path, diags: &mut Diagnostics) -> (Vec<(String, PathBuf)>
         })
         .collect();
     (markdown, assets)
+}
+
+/// What the walk of a part of content/ found, in walk order.
+#[derive(Default)]
+struct Walked {
+    markdown: Vec<(String, PathBuf)>,
+    others: Vec<(String, PathBuf)>,
+    diags: Diagnostics,
+}
+
+/// Walks `start`, a folder or file `depth` levels below `content` (0: content itself),
+/// in name order, leaving out names that start with `_` or `.`.
+fn walk_part(root: &Path, content: &Path, start: &Path, depth: usize) -> Walked {
+    let mut out = Walked::default();
+    let hidden = |name: &std::ffi::OsStr| name.to_str().is_some_and(|n| n.starts_with(['_', '.']));
+    if depth > 0 && start.file_name().is_some_and(hidden) {
+        return out;
+    }
+    let walker = walkdir::WalkDir::new(start)
+        .follow_links(false)
+        // A top-level entry is a root here but not in a walk of content/: not followed.
+        .follow_root_links(depth == 0)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_entry(|e| e.depth() == 0 || !hidden(e.file_name()));
+    for entry in walker {
+        let entry = match entry {
+            Ok(e) => e,
+            Err(e) => {
+                let path = e
+                    .path()
+                    .map(|p| crate::diag::display_path(root, p))
+                    .unwrap_or_else(|| "content".into());
+                out.diags
+                    .push(Diagnostic::error(path, format!("cannot read: {e}")));
+                continue;
+            }
+        };
+        let rel = entry.path().strip_prefix(content).unwrap_or(entry.path());
+        if let Some(d) = backslash_in_name(rel, &Path::new("content").join(rel)) {
+            out.diags.push(d);
+            continue;
+        }
+        let Some(source) = rel.to_str().map(|s| s.replace('\\', "/")) else {
+            out.diags.push(
+                Diagnostic::error(
+                    Path::new("content").join(rel),
+                    "the file name is not valid Unicode",
+                )
+                .hint("rename the file with UTF-8 letters"),
+            );
+            continue;
+        };
+        let file_type = entry.file_type();
+        if file_type.is_symlink() {
+            // A link could point anywhere on the machine; only the site's own files are read.
+            out.diags.push(
+                Diagnostic::error(
+                    Path::new("content").join(rel),
+                    "symbolic links are not followed under content/",
+                )
+                .hint("copy the file into content/ instead of linking to it"),
+            );
+            continue;
+        }
+        if !file_type.is_file() {
+            continue;
+        }
+        if source.ends_with(".md") {
+            out.markdown.push((source, entry.path().to_path_buf()));
+        } else {
+            out.others.push((source, entry.path().to_path_buf()));
+        }
+    }
+    out
 }
