@@ -302,6 +302,9 @@ pub fn render_site_into(site: &Site, tera: &Tera, sink: Sink) -> Result<(), Diag
             )
         },
     );
+    // The cards are freed beside what comes next (the static files), not before it on
+    // one core.
+    rayon::spawn(move || drop(shared));
     let failures = failures.into_iter().chain(
         [search_files, extra_files]
             .into_iter()
