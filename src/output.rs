@@ -121,7 +121,9 @@ pub struct Writer {
     name: String,
     fresh: PathBuf,
     old: Option<PathBuf>,
-    folders: Mutex<HashSet<PathBuf>>,
+    /// Folders made so far, as written in `put` ('/'-separated): hashed as text,
+    /// which is much cheaper than a path's hash (component by component).
+    folders: Mutex<rustc_hash::FxHashSet<String>>,
     paths: Mutex<Vec<String>>,
     written: AtomicUsize,
     unchanged: AtomicUsize,
@@ -155,7 +157,7 @@ impl Writer {
             name,
             fresh,
             old,
-            folders: Mutex::new(HashSet::new()),
+            folders: Mutex::new(Default::default()),
             paths: Mutex::new(Vec::new()),
             written: AtomicUsize::new(0),
             unchanged: AtomicUsize::new(0),
@@ -171,11 +173,11 @@ impl Writer {
                 format!("refusing to write outside the output folder: {rel}"),
             )
         })?;
-        if let Some(folder) = path.parent() {
+        if let Some((folder, _)) = rel.rsplit_once('/') {
             let known = lock(&self.folders).contains(folder);
             if !known {
                 fs::create_dir_all(self.fresh.join(folder))?;
-                lock(&self.folders).insert(folder.to_path_buf());
+                lock(&self.folders).insert(folder.to_string());
             }
         }
         lock(&self.paths).push(rel.to_string());
