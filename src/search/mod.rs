@@ -21,8 +21,8 @@
 //! as [`lang::fold`] does (lower case, no marks, `đ` → `d`). A syllable's postings are
 //! kept per *spelling*: lower case with its marks, the tone mark moved to the end as a
 //! digit (`variant`), so that "hoà" and "hòa" are one spelling and a query with marks
-//! can rank the same spelling first. Pairs of adjacent syllables of one field get their
-//! own postings: they answer phrases ("35-NQ/TW" is the pair "35 nq" then "nq tw") and
+//! can rank the same spelling first. Pairs of adjacent syllables of one field (and one
+//! block of it: see [`breaks_pair`]) get their own postings: they answer phrases ("35-NQ/TW" is the pair "35 nq" then "nq tw") and
 //! rank words found next to each other above words found apart.
 //!
 //! A posting list is a string of numbers in base-64 digits (five bits each, the low bits
